@@ -1,0 +1,34 @@
+"""skmnist: a scikit-learn MNIST classifier built on Keras.
+
+``PixelScaler`` flattens and scales raw images, ``DenseMLPClassifier`` is a
+Dense network trained by Keras behind the scikit-learn API, and
+``make_mlp_pipeline`` chains the two; ``load_mnist`` reads the data set.
+
+Names are imported on first use, so that ``import skmnist`` (and the command
+line's ``--help``) does not pay for importing TensorFlow.
+"""
+
+import importlib
+
+__version__ = "0.1.0"
+
+_SUBMODULES = {
+    "load_mnist": "._datasets",
+    "PixelScaler": "._scaler",
+    "DenseMLPClassifier": "._classifier",
+    "make_mlp_pipeline": "._pipeline",
+}
+
+__all__ = ["DenseMLPClassifier", "PixelScaler", "load_mnist", "make_mlp_pipeline"]
+
+
+def __getattr__(name):
+    if name in _SUBMODULES:
+        value = getattr(importlib.import_module(_SUBMODULES[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,72 @@
+"""The ready-made pipeline: PixelScaler then DenseMLPClassifier."""
+
+import inspect
+
+from sklearn.pipeline import Pipeline
+
+from ._classifier import DenseMLPClassifier
+from ._scaler import PixelScaler
+
+__all__ = ["make_mlp_pipeline"]
+
+_SCALER_PARAMS = frozenset(inspect.signature(PixelScaler).parameters)
+_MLP_PARAMS = frozenset(inspect.signature(DenseMLPClassifier).parameters)
+
+
+def make_mlp_pipeline(**params):
+    """Build the skmnist pipeline: ``PixelScaler`` then ``DenseMLPClassifier``.
+
+    Parameters
+    ----------
+    **params
+        Parameters of either step, by their own names: ``center`` goes to the
+        :class:`PixelScaler`, everything else (``hidden_layer_sizes``,
+        ``learning_rate``, ``epochs``, ...) to the :class:`DenseMLPClassifier`.
+        Omitted ones keep the steps' defaults, chosen to reach at least 98% test
+        accuracy on MNIST.
+
+    Returns
+    -------
+    pipeline : sklearn.pipeline.Pipeline
+        ``Pipeline([("scale", PixelScaler(...)), ("mlp", DenseMLPClassifier(...))])``.
+        Search it with parameter names such as ``mlp__hidden_layer_sizes``,
+        ``mlp__learning_rate`` and ``scale__center``.
+
+    Raises
+    ------
+    TypeError
+        If a parameter belongs to neither step.
+
+    See Also
+    --------
+    PixelScaler : The first step.
+    DenseMLPClassifier : The second step.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.base import is_classifier
+    >>> from skmnist import make_mlp_pipeline
+    >>> pipe = make_mlp_pipeline(hidden_layer_sizes=(32,), learning_rate=1e-3, epochs=2)
+    >>> [name for name, _ in pipe.steps]
+    ['scale', 'mlp']
+    >>> pipe.get_params()["mlp__hidden_layer_sizes"]
+    (32,)
+    >>> is_classifier(pipe)
+    True
+    >>> rng = np.random.RandomState(0)
+    >>> images = rng.randint(0, 256, size=(60, 28, 28)).astype(np.uint8)
+    >>> labels = np.repeat([0, 1, 2], 20)
+    >>> pipe.set_params(mlp__random_state=0).fit(images, labels).predict(images[:2]).shape
+    (2,)
+    """
+    unknown = sorted(set(params) - _SCALER_PARAMS - _MLP_PARAMS)
+    if unknown:
+        raise TypeError(
+            f"make_mlp_pipeline() got unknown parameter(s) {unknown}. It accepts the "
+            f"parameters of PixelScaler {sorted(_SCALER_PARAMS)} and of "
+            f"DenseMLPClassifier {sorted(_MLP_PARAMS)}."
+        )
+    scaler = PixelScaler(**{k: v for k, v in params.items() if k in _SCALER_PARAMS})
+    mlp = DenseMLPClassifier(**{k: v for k, v in params.items() if k in _MLP_PARAMS})
+    return Pipeline([("scale", scaler), ("mlp", mlp)])
