@@ -1,0 +1,42 @@
+"""Shared fixtures: real MNIST subsets, read from SKMNIST_DATA."""
+
+import os
+
+import numpy as np
+import pytest
+
+
+@pytest.fixture(scope="session")
+def mnist():
+    """The real MNIST, as (X_train, X_test, y_train, y_test).
+
+    Read from $SKMNIST_DATA (CI sets it); a broken folder there fails the tests
+    that use it. Without SKMNIST_DATA they are skipped, never downloaded.
+    """
+    if not os.environ.get("SKMNIST_DATA"):
+        pytest.skip("SKMNIST_DATA is not set: point it at a folder holding MNIST")
+    from skmnist import load_mnist
+
+    return load_mnist(download=False, return_X_y=True)
+
+
+@pytest.fixture(scope="session")
+def mnist_5k(mnist):
+    """A stratified 5,000-image training subset and 2,000 test images."""
+    from sklearn.model_selection import train_test_split
+
+    X_train, X_test, y_train, y_test = mnist
+    X_small, _, y_small, _ = train_test_split(
+        X_train, y_train, train_size=5000, stratify=y_train, random_state=0
+    )
+    return X_small, X_test[:2000], y_small, y_test[:2000]
+
+
+@pytest.fixture
+def blobs():
+    """An easy 3-class problem with 10 features, as floats in [0, 1]."""
+    from sklearn.datasets import make_blobs
+
+    X, y = make_blobs(n_samples=300, centers=3, n_features=10, random_state=0)
+    X = (X - X.min()) / (X.max() - X.min())
+    return X.astype(np.float32), y

@@ -1,0 +1,197 @@
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.base import clone, is_classifier
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skmnist import DenseMLPClassifier
+from skmnist._keras import keras
+
+# Small and quick, yet able to learn the checks' toy problems.
+FAST = dict(hidden_layer_sizes=(32,), epochs=20, batch_size=32, random_state=0)
+
+EXPECTED_FAILED_CHECKS = {
+    "check_estimator_tags_renamed": (
+        "scikeras' BaseWrapper, a base class we cannot change, still defines the "
+        "pre-1.6 `_more_tags`; our `__sklearn_tags__` is the one scikit-learn uses."
+    ),
+    "check_sample_weight_equivalence_on_dense_data": (
+        "mini-batch gradient descent: a sample of weight 2 is not the same as the "
+        "sample seen twice in shuffled batches, so the fits differ slightly."
+    ),
+}
+
+
+@parametrize_with_checks(
+    [DenseMLPClassifier(**FAST)], expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS
+)
+def test_scikit_learn_estimator_checks(estimator, check):
+    check(estimator)
+
+
+def test_is_a_classifier_and_a_scikeras_keras_classifier():
+    from scikeras.wrappers import KerasClassifier
+
+    clf = DenseMLPClassifier()
+    assert is_classifier(clf)
+    assert isinstance(clf, KerasClassifier)
+
+
+@pytest.mark.parametrize(
+    "params, name",
+    [
+        ({"hidden_layer_sizes": (0,)}, "hidden_layer_sizes"),
+        ({"hidden_layer_sizes": (32, -4)}, "hidden_layer_sizes"),
+        ({"learning_rate": -1}, "learning_rate"),
+        ({"optimizer": "adamw"}, "optimizer"),
+        ({"epochs": 0}, "epochs"),
+        ({"dropout": 1.0}, "dropout"),
+        ({"activation": "swish"}, "activation"),
+        ({"validation_fraction": 1.5}, "validation_fraction"),
+    ],
+)
+def test_invalid_parameter_raises_value_error_naming_it_before_tensorflow_runs(
+    blobs, params, name
+):
+    X, y = blobs
+    clf = DenseMLPClassifier(**params)
+    with pytest.raises(ValueError, match=name):
+        clf.fit(X, y)
+    assert not hasattr(clf, "model_")
+
+
+def test_image_stacks_are_refused_with_a_pointer_to_pixel_scaler():
+    with pytest.raises(ValueError, match="PixelScaler"):
+        DenseMLPClassifier().fit(np.zeros((4, 28, 28)), [0, 1, 0, 1])
+
+
+def test_single_class_is_refused_in_plain_words():
+    with pytest.raises(ValueError, match="only one class"):
+        DenseMLPClassifier(**FAST).fit(np.zeros((4, 3)), [7, 7, 7, 7])
+
+
+def test_string_labels_round_trip(blobs):
+    X, y = blobs
+    names = np.array(["cat", "dog", "emu"])[y]
+    clf = DenseMLPClassifier(**FAST).fit(X, names)
+    assert list(clf.classes_) == ["cat", "dog", "emu"]
+    assert set(clf.predict(X)) <= {"cat", "dog", "emu"}
+    assert clf.score(X, names) > 0.9
+
+
+def test_predict_proba_matches_keras_and_sums_to_one(blobs):
+    X, y = blobs
+    clf = DenseMLPClassifier(**FAST).fit(X, y)
+    proba = clf.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-5)
+    np.testing.assert_allclose(proba, clf.model_.predict(X, verbose=0), atol=1e-6)
+    np.testing.assert_array_equal(clf.predict(X), clf.classes_[proba.argmax(axis=1)])
+
+
+def test_same_random_state_gives_bit_identical_fits(blobs):
+    X, y = blobs
+    params = dict(FAST, dropout=0.3, early_stopping=True)
+    first = DenseMLPClassifier(**params).fit(X, y)
+    second = DenseMLPClassifier(**params).fit(X, y)
+    for a, b in zip(first.coefs_ + first.intercepts_, second.coefs_ + second.intercepts_):
+        np.testing.assert_array_equal(a, b)
+    assert first.history_ == second.history_
+    other = DenseMLPClassifier(**dict(params, random_state=1)).fit(X, y)
+    assert not np.array_equal(first.coefs_[0], other.coefs_[0])
+
+
+def test_seeded_fit_leaves_tensorflow_global_state_alone_and_unseeded_fit_works(blobs):
+    X, y = blobs
+    DenseMLPClassifier(**dict(FAST, dropout=0.2)).fit(X, y)
+    from tensorflow.python.framework.config import is_op_determinism_enabled
+
+    assert not is_op_determinism_enabled()
+    unseeded = DenseMLPClassifier(**dict(FAST, dropout=0.2, random_state=None)).fit(X, y)
+    assert unseeded.score(X, y) > 0.9
+    # and plain Keras random ops without a seed still run
+    keras.layers.Dropout(0.5)(np.ones((2, 4), dtype="float32"), training=True)
+
+
+def test_history_records_each_epoch(blobs):
+    X, y = blobs
+    clf = DenseMLPClassifier(**dict(FAST, epochs=4)).fit(X, y)
+    assert sorted(clf.history_) == ["accuracy", "loss"]
+    assert len(clf.history_["loss"]) == 4 == clf.n_iter_
+    assert clf.history_["loss"][-1] < clf.history_["loss"][0]
+
+
+def test_early_stopping_validates_and_keeps_the_best_epoch(blobs):
+    X, y = blobs
+    clf = DenseMLPClassifier(
+        **dict(FAST, epochs=60, early_stopping=True, n_iter_no_change=2, learning_rate=0.05)
+    ).fit(X, y)
+    assert sorted(clf.history_) == ["accuracy", "loss", "val_accuracy", "val_loss"]
+    assert clf.n_iter_ < 60
+    best = int(np.argmin(clf.history_["val_loss"]))
+    assert clf.n_iter_ == best + 1 + 2  # patience epochs after the best one
+
+
+def test_partial_fit_needs_classes_first_then_trains_one_epoch_per_call(blobs):
+    X, y = blobs
+    clf = DenseMLPClassifier(**FAST)
+    with pytest.raises(ValueError, match="classes"):
+        clf.partial_fit(X, y)
+    clf.partial_fit(X[:100], y[:100], classes=[0, 1, 2])
+    clf.partial_fit(X[100:], y[100:])
+    assert clf.n_iter_ == 2 and len(clf.history_["loss"]) == 2
+    with pytest.raises(ValueError, match="not seen"):
+        clf.partial_fit(X[:5], [0, 1, 2, 3, 0])
+
+
+def test_sample_weight_changes_what_is_learned(blobs):
+    X, y = blobs
+    weight = np.where(y == 2, 0.0, 1.0)
+    plain = DenseMLPClassifier(**FAST).fit(X, y)
+    weighted = DenseMLPClassifier(**FAST).fit(X, y, sample_weight=weight)
+    in_class_2 = y == 2
+    assert (
+        weighted.predict_proba(X[in_class_2])[:, 2].mean()
+        < plain.predict_proba(X[in_class_2])[:, 2].mean() - 0.2
+    )
+
+
+def test_optimizer_instance_is_copied_and_takes_learning_rate(blobs):
+    X, y = blobs
+    sgd = keras.optimizers.SGD(learning_rate=0.5, momentum=0.9)
+    clf = DenseMLPClassifier(**dict(FAST, optimizer=sgd, learning_rate=0.01)).fit(X, y)
+    assert clf.model_.optimizer is not sgd
+    assert np.isclose(float(clf.model_.optimizer.learning_rate), 0.01)
+    assert np.isclose(float(clf.model_.optimizer.momentum), 0.9)
+    assert int(sgd.iterations) == 0  # the user's instance was not trained
+    kept = DenseMLPClassifier(**dict(FAST, epochs=1, optimizer=sgd, learning_rate=None)).fit(X, y)
+    assert np.isclose(float(kept.model_.optimizer.learning_rate), 0.5)
+
+
+def test_pickle_round_trip_predicts_the_same_and_trains_on(blobs):
+    X, y = blobs
+    clf = DenseMLPClassifier(**FAST).fit(X, y)
+    restored = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+    restored.partial_fit(X, y)
+    assert restored.n_iter_ == clf.n_iter_ + 1
+
+
+def test_clone_gives_an_unfitted_copy_with_the_same_params(blobs):
+    X, y = blobs
+    clf = DenseMLPClassifier(**FAST).fit(X, y)
+    copy = clone(clf)
+    assert copy.get_params() == clf.get_params()
+    assert not hasattr(copy, "model_")
+
+
+def test_verbose_zero_is_silent_and_one_shows_progress(blobs, capsys):
+    X, y = blobs
+    DenseMLPClassifier(**dict(FAST, epochs=2, verbose=0)).fit(X, y)
+    assert capsys.readouterr().out == ""
+    DenseMLPClassifier(**dict(FAST, epochs=2, verbose=1)).fit(X, y)
+    assert "Epoch 2/2" in capsys.readouterr().out
+
+
+def test_repr_shows_only_changed_parameters():
+    assert repr(DenseMLPClassifier(epochs=3)) == "DenseMLPClassifier(epochs=3)"
