@@ -1,0 +1,213 @@
+"""The ``skmnist`` command line.
+
+Only the standard library is imported at module level, so that ``skmnist
+--help`` answers at once; TensorFlow is imported when a command runs.
+"""
+
+import argparse
+import sys
+import time
+
+from . import __version__
+
+__all__ = ["main"]
+
+#: The classifier's defaults, shown in --help without importing TensorFlow
+#: (tests check that they match DenseMLPClassifier's signature).
+DEFAULTS = {
+    "hidden_layer_sizes": (512, 256),
+    "activation": "relu",
+    "dropout": 0.2,
+    "optimizer": "adam",
+    "learning_rate": 1e-3,
+    "epochs": 15,
+    "batch_size": 128,
+    "early_stopping": False,
+}
+DEFAULT_OUTPUT = "skmnist-mlp.joblib"
+
+
+def _layer_sizes(text):
+    """Parse ``512,256`` into ``(512, 256)``."""
+    try:
+        sizes = tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        sizes = None
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(
+            f"expected positive integers separated by commas, such as 512,256; got {text!r}"
+        )
+    return sizes
+
+
+def _positive(kind):
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        if value is None or value <= 0:
+            raise argparse.ArgumentTypeError(f"expected a positive {kind.__name__}; got {text!r}")
+        return value
+
+    return parse
+
+
+def _build_parser():
+    parser = argparse.ArgumentParser(
+        prog="skmnist",
+        description="Train and evaluate a scikit-learn MNIST classifier (a Keras Dense MLP).",
+    )
+    parser.add_argument("--version", action="version", version=f"skmnist {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    train = commands.add_parser(
+        "train",
+        help="fit the pipeline on MNIST's 60,000 training images, report on the 10,000 test images",
+        description=(
+            "Load MNIST, fit the PixelScaler -> DenseMLPClassifier pipeline on the training "
+            "set, print the test accuracy and the classification report, and save the "
+            "fitted pipeline with joblib."
+        ),
+    )
+    data = train.add_argument_group("data")
+    data.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="folder holding the four MNIST IDX files (gzip or not) or mnist.npz; "
+        "default: $SKMNIST_DATA, then the Keras cache, then a download",
+    )
+    data.add_argument(
+        "--no-download", action="store_true", help="fail instead of downloading MNIST"
+    )
+    model = train.add_argument_group("model")
+    model.add_argument(
+        "--hidden-layer-sizes",
+        type=_layer_sizes,
+        default=DEFAULTS["hidden_layer_sizes"],
+        metavar="N[,N...]",
+        help="units of each hidden layer, comma-separated (default: 512,256)",
+    )
+    model.add_argument(
+        "--activation",
+        choices=["relu", "tanh", "logistic", "identity", "elu", "gelu"],
+        default=DEFAULTS["activation"],
+        help="activation of the hidden layers (default: %(default)s)",
+    )
+    model.add_argument(
+        "--dropout",
+        type=float,
+        default=DEFAULTS["dropout"],
+        help="fraction of hidden units dropped while training (default: %(default)s)",
+    )
+    model.add_argument(
+        "--optimizer",
+        choices=["adam", "rmsprop", "sgd"],
+        default=DEFAULTS["optimizer"],
+        help="Keras optimizer (default: %(default)s)",
+    )
+    model.add_argument(
+        "--learning-rate",
+        type=_positive(float),
+        default=DEFAULTS["learning_rate"],
+        help="optimizer step size (default: %(default)s)",
+    )
+    model.add_argument(
+        "--epochs",
+        type=_positive(int),
+        default=DEFAULTS["epochs"],
+        help="passes over the training set (default: %(default)s)",
+    )
+    model.add_argument(
+        "--batch-size",
+        type=_positive(int),
+        default=DEFAULTS["batch_size"],
+        help="images per gradient step (default: %(default)s)",
+    )
+    model.add_argument(
+        "--early-stopping",
+        action="store_true",
+        help="hold out 10%% of the training set and stop when its loss stops improving",
+    )
+    model.add_argument(
+        "--center", action="store_true", help="scale pixels to [-0.5, 0.5] instead of [0, 1]"
+    )
+    model.add_argument(
+        "--random-state", type=int, metavar="SEED", help="seed for a reproducible fit"
+    )
+    out = train.add_argument_group("output")
+    out.add_argument(
+        "--output", metavar="PATH", default=DEFAULT_OUTPUT, help="where to save the fitted pipeline (default: %(default)s)"
+    )
+    out.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
+def _train(args):
+    from sklearn.metrics import classification_report
+
+    from ._datasets import load_mnist
+
+    data = load_mnist(args.data_dir, download=not args.no_download)
+    print(
+        f"MNIST from {data.source}: {len(data.y_train):,} training and "
+        f"{len(data.y_test):,} test images",
+        flush=True,
+    )
+
+    from ._pipeline import make_mlp_pipeline  # imports TensorFlow, quietly
+
+    pipe = make_mlp_pipeline(
+        center=args.center,
+        hidden_layer_sizes=args.hidden_layer_sizes,
+        activation=args.activation,
+        dropout=args.dropout,
+        optimizer=args.optimizer,
+        learning_rate=args.learning_rate,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        early_stopping=args.early_stopping,
+        random_state=args.random_state,
+        verbose=0 if args.quiet else 1,
+    )
+    start = time.perf_counter()
+    pipe.fit(data.X_train, data.y_train)
+    seconds = time.perf_counter() - start
+    y_pred = pipe.predict(data.X_test)
+    accuracy = float((y_pred == data.y_test).mean())
+    print(f"\nTrained in {seconds:.1f} s ({pipe[-1].n_iter_} epochs)")
+    print(f"Test accuracy: {accuracy:.4f}\n")
+    print(classification_report(data.y_test, y_pred, digits=4))
+
+    import joblib
+
+    joblib.dump(pipe, args.output)
+    print(f"Saved the fitted pipeline to {args.output} (load it with joblib.load)")
+    return 0
+
+
+def main(argv=None):
+    """Run the ``skmnist`` command line.
+
+    Parameters
+    ----------
+    argv : list of str, default=None
+        Arguments without the program name; None reads ``sys.argv``.
+
+    Returns
+    -------
+    status : int
+        0 on success, 1 when the data or the parameters are refused.
+
+    Examples
+    --------
+    >>> from skmnist._cli import main
+    >>> main(["--version"])  # doctest: +SKIP
+    skmnist 0.1.0
+    """
+    args = _build_parser().parse_args(argv)
+    try:
+        return _train(args)
+    except (ValueError, TypeError, OSError) as exc:
+        print(f"skmnist {args.command}: error: {exc}", file=sys.stderr)
+        return 1
