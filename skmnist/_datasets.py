@@ -1,6 +1,7 @@
 """Find, read and check the MNIST data set."""
 
 import os
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -116,7 +117,7 @@ def _read_npz(path):
                     f"(found {sorted(archive.files)}). Download it again or remove it."
                 )
             return {key: archive[name] for key, name in NPZ_KEYS.items()}
-    except (OSError, EOFError) as exc:  # not a zip, or a truncated one
+    except (OSError, EOFError, zipfile.BadZipFile) as exc:  # not a zip, or a cut one
         raise ValueError(
             f"{path}: cannot be read as an .npz archive ({exc}). Download it again or "
             "remove it."
