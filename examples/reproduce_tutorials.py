@@ -22,19 +22,20 @@ TUTORIALS = [
         "32 ReLU, RMSprop 1e-3, 2 epochs, batch 32",
         94.70,
         dict(hidden_layer_sizes=(32,), dropout=0.0, optimizer="rmsprop",
-             learning_rate=1e-3, epochs=2, batch_size=32),
+             learning_rate=1e-3, learning_rate_schedule="constant", epochs=2, batch_size=32),
     ),
     (
         "512 ReLU, RMSprop, 5 epochs, batch 128",
         97.75,
         dict(hidden_layer_sizes=(512,), dropout=0.0, optimizer="rmsprop",
-             learning_rate=1e-3, epochs=5, batch_size=128),
+             learning_rate=1e-3, learning_rate_schedule="constant", epochs=5,
+             batch_size=128),
     ),
     (
         "64-64 ReLU, Adam, 5 epochs, batch 32, inputs in [-0.5, 0.5]",
         96.33,
         dict(hidden_layer_sizes=(64, 64), dropout=0.0, optimizer="adam",
-             learning_rate=1e-3, epochs=5, batch_size=32, center=True),
+             learning_rate=1e-3, learning_rate_schedule="constant", epochs=5, batch_size=32, center=True),
     ),
 ]
 TOLERANCE = 0.5  # percentage points

@@ -20,6 +20,7 @@ DEFAULTS = {
     "dropout": 0.2,
     "optimizer": "adam",
     "learning_rate": 1e-3,
+    "learning_rate_schedule": "cosine",
     "epochs": 15,
     "batch_size": 128,
     "early_stopping": False,
@@ -113,6 +114,12 @@ def _build_parser():
         help="optimizer step size (default: %(default)s)",
     )
     model.add_argument(
+        "--learning-rate-schedule",
+        choices=["cosine", "constant"],
+        default=DEFAULTS["learning_rate_schedule"],
+        help="cosine: decay the rate to 0 over the epochs (default: %(default)s)",
+    )
+    model.add_argument(
         "--epochs",
         type=_positive(int),
         default=DEFAULTS["epochs"],
@@ -164,6 +171,7 @@ def _train(args):
         dropout=args.dropout,
         optimizer=args.optimizer,
         learning_rate=args.learning_rate,
+        learning_rate_schedule=args.learning_rate_schedule,
         epochs=args.epochs,
         batch_size=args.batch_size,
         early_stopping=args.early_stopping,

@@ -159,13 +159,23 @@ def test_sample_weight_changes_what_is_learned(blobs):
 def test_optimizer_instance_is_copied_and_takes_learning_rate(blobs):
     X, y = blobs
     sgd = keras.optimizers.SGD(learning_rate=0.5, momentum=0.9)
-    clf = DenseMLPClassifier(**dict(FAST, optimizer=sgd, learning_rate=0.01)).fit(X, y)
+    params = dict(FAST, optimizer=sgd, learning_rate_schedule="constant")
+    clf = DenseMLPClassifier(**dict(params, learning_rate=0.01)).fit(X, y)
     assert clf.model_.optimizer is not sgd
     assert np.isclose(float(clf.model_.optimizer.learning_rate), 0.01)
     assert np.isclose(float(clf.model_.optimizer.momentum), 0.9)
     assert int(sgd.iterations) == 0  # the user's instance was not trained
-    kept = DenseMLPClassifier(**dict(FAST, epochs=1, optimizer=sgd, learning_rate=None)).fit(X, y)
+    kept = DenseMLPClassifier(**dict(params, epochs=1, learning_rate=None)).fit(X, y)
     assert np.isclose(float(kept.model_.optimizer.learning_rate), 0.5)
+
+
+def test_cosine_schedule_decays_the_rate_to_zero_over_the_epochs(blobs):
+    X, y = blobs
+    clf = DenseMLPClassifier(**dict(FAST, epochs=3, learning_rate=0.01)).fit(X, y)
+    schedule = clf.model_.optimizer._learning_rate
+    assert isinstance(schedule, keras.optimizers.schedules.CosineDecay)
+    assert schedule.decay_steps == 3 * 10  # 300 samples in batches of 32
+    assert np.isclose(float(schedule(0)), 0.01) and float(schedule(30)) == 0
 
 
 def test_pickle_round_trip_predicts_the_same_and_trains_on(blobs):

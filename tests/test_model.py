@@ -40,3 +40,10 @@ def test_optimizer_instance_is_copied_with_its_settings():
     copy = make_optimizer(original, None)
     assert copy is not original and np.isclose(float(copy.learning_rate), 0.2)
     assert np.isclose(copy.rho, 0.8)
+
+
+def test_decay_steps_give_a_cosine_schedule_from_the_learning_rate():
+    optimizer = make_optimizer("adam", 0.02, decay_steps=50)
+    schedule = optimizer._learning_rate
+    assert isinstance(schedule, keras.optimizers.schedules.CosineDecay)
+    assert np.isclose(float(schedule(0)), 0.02) and np.isclose(float(schedule(25)), 0.01)

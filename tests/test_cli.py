@@ -1,0 +1,85 @@
+import inspect
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from skmnist._cli import DEFAULTS, main
+
+
+def _run(*args, env=None):
+    return subprocess.run(
+        [sys.executable, *args], capture_output=True, text=True, env=env, timeout=600
+    )
+
+
+def test_help_does_not_import_tensorflow():
+    code = (
+        "import sys\n"
+        "from skmnist._cli import main\n"
+        "for argv in (['--help'], ['train', '--help']):\n"
+        "    try:\n"
+        "        main(argv)\n"
+        "    except SystemExit as exit:\n"
+        "        assert exit.code == 0\n"
+        "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules\n"
+    )
+    result = _run("-c", code)
+    assert result.returncode == 0, result.stderr
+    assert "--hidden-layer-sizes" in result.stdout
+
+
+def test_python_dash_m_skmnist_shows_the_train_command():
+    result = _run("-m", "skmnist", "--help")
+    assert result.returncode == 0 and "train" in result.stdout
+
+
+def test_help_defaults_are_the_classifier_defaults():
+    from skmnist import DenseMLPClassifier
+
+    signature = inspect.signature(DenseMLPClassifier).parameters
+    assert {name: signature[name].default for name in DEFAULTS} == DEFAULTS
+
+
+def test_malformed_layer_sizes_are_refused_by_the_parser(capsys):
+    with pytest.raises(SystemExit) as exit:
+        main(["train", "--hidden-layer-sizes", "512,abc"])
+    assert exit.value.code == 2
+    assert "positive integers separated by commas" in capsys.readouterr().err
+
+
+def test_missing_data_is_a_plain_error_not_a_traceback(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("SKMNIST_DATA", raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    status = main(["train", "--data-dir", str(tmp_path), "--no-download"])
+    assert status == 1
+    err = capsys.readouterr().err
+    assert err.startswith("skmnist train: error:") and "SKMNIST_DATA" in err
+
+
+def test_train_fits_reports_and_saves_without_tensorflow_noise(mnist, tmp_path):
+    X_train, X_test, y_train, y_test = mnist
+    np.savez(
+        tmp_path / "mnist.npz",
+        x_train=X_train[:1000], y_train=y_train[:1000], x_test=X_test[:300], y_test=y_test[:300],
+    )
+    output = tmp_path / "model.joblib"
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    result = _run(
+        "-m", "skmnist", "train", "--data-dir", str(tmp_path), "--no-download",
+        "--hidden-layer-sizes", "32", "--epochs", "2", "--random-state", "0",
+        "--output", str(output),
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "1,000 training and 300 test images" in result.stdout
+    assert "Epoch 2/2" in result.stdout  # the progress bar
+    assert "Test accuracy: 0." in result.stdout and "macro avg" in result.stdout
+    for noise in ("cuda", "absl", "cuInit", "oneDNN"):
+        assert noise not in result.stderr
+    import joblib
+
+    pipe = joblib.load(output)
+    assert pipe.predict(X_test[:5]).shape == (5,)
