@@ -271,6 +271,14 @@ class DenseMLPClassifier(KerasClassifier, metaclass=_ClassifierMixinBeforeBaseEs
         check_classification_targets(y)
         return X, y
 
+    def _encode_targets(self, X, y, sample_weight):
+        """Labels as indices into ``classes_``, and float32 sample weights (or None)."""
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=np.float32, ensure_non_negative=True
+            )
+        return self._encode_labels(y), sample_weight
+
     def _encode_labels(self, y):
         """Map labels to their index in ``classes_``, refusing unknown ones."""
         encoded = np.searchsorted(self.classes_, y)
@@ -382,11 +390,7 @@ class DenseMLPClassifier(KerasClassifier, metaclass=_ClassifierMixinBeforeBaseEs
         """
         X, y = self._validate_X_y(X, y, reset=True)
         self.classes_ = unique_labels(y)
-        y = self._encode_labels(y)
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=np.float32, ensure_non_negative=True
-            )
+        y, sample_weight = self._encode_targets(X, y, sample_weight)
         seed = self._seed()
         validation_data = None
         if self.early_stopping:
@@ -449,11 +453,7 @@ class DenseMLPClassifier(KerasClassifier, metaclass=_ClassifierMixinBeforeBaseEs
         if first_call:
             self._validate_params()
         X, y = self._validate_X_y(X, y, reset=first_call)
-        y = self._encode_labels(y)
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=np.float32, ensure_non_negative=True
-            )
+        y, sample_weight = self._encode_targets(X, y, sample_weight)
         seed = self._seed()
         if first_call:
             self._build(X.shape[1], seed)
