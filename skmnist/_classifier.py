@@ -237,6 +237,11 @@ class DenseMLPClassifier(KerasClassifier, metaclass=_ClassifierMixinBeforeBaseEs
 
     # -- validation ------------------------------------------------------------
 
+    def _validate_params(self):
+        # The constraints cannot say "a sequence of positive ints"; check it too.
+        super()._validate_params()
+        self._check_hidden_layer_sizes()
+
     def _check_hidden_layer_sizes(self):
         sizes = self.hidden_layer_sizes
         sizes = [sizes] if isinstance(sizes, Integral) else list(sizes)
