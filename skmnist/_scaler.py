@@ -144,8 +144,6 @@ class PixelScaler(TransformerMixin, BaseEstimator):
                     f"{high:g}): pixel intensities must lie in [0, 255]. Pass 8-bit "
                     "grey levels; rescale images of another bit depth to 0-255 first."
                 )
-        if image_shape is None:
-            image_shape = _square_shape(X.shape[1])
         return X, image_shape
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -166,7 +164,8 @@ class PixelScaler(TransformerMixin, BaseEstimator):
         self : PixelScaler
             The fitted transformer.
         """
-        _, self.image_shape_ = self._validate_pixels(X, reset=True)
+        X, image_shape = self._validate_pixels(X, reset=True)
+        self.image_shape_ = image_shape or _square_shape(X.shape[1])
         return self
 
     def transform(self, X):
