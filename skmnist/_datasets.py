@@ -2,6 +2,7 @@
 
 import os
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,10 @@ NPZ_FILE = "mnist.npz"
 NPZ_KEYS = {"X_train": "x_train", "y_train": "y_train", "X_test": "x_test", "y_test": "y_test"}
 
 IMAGE_SHAPE = (28, 28)
+_FIX = (
+    "Replace it with a good copy, or remove the MNIST files from that folder so that "
+    "load_mnist looks elsewhere or downloads a fresh copy."
+)
 FEATURE_NAMES = [f"pixel{i}" for i in range(1, IMAGE_SHAPE[0] * IMAGE_SHAPE[1] + 1)]
 
 DESCR = """\
@@ -35,10 +40,10 @@ MNIST handwritten digits
 
 :Number of Instances: 60,000 training images and 10,000 test images
 :Number of Attributes: 784 (28 x 28 pixels)
-:Attribute Information: grey levels, integers from 0 (background) to 255 (ink)
+:Attribute Information: grey levels, uint8 from 0 (background) to 255 (ink)
 :Classes: 10, the digits 0 to 9
 :Creators: Yann LeCun, Corinna Cortes, Christopher J.C. Burges
-:License: Creative Commons Attribution-Share Alike 3.0
+:License: Creative Commons Attribution-Share Alike 3.0 (CC BY-SA 3.0)
 
 The MNIST database was built from NIST's Special Databases 1 and 3: digits
 written by Census Bureau employees and by high-school students, size-normalised
@@ -53,24 +58,28 @@ training and test sets were written by disjoint sets of writers.
 """
 
 
+def _folder(path):
+    return Path(os.path.abspath(os.path.expanduser(os.fspath(path))))
+
+
 def _keras_cache():
-    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
-    return Path(home) / "datasets"
+    home = os.environ.get("KERAS_HOME") or os.path.join("~", ".keras")
+    return _folder(home) / "datasets"
 
 
 def _candidate_dirs(data_home):
     """The folders to search, in order, each with the reason it is searched."""
     dirs = []
     if data_home is not None:
-        dirs.append((Path(os.path.expanduser(os.fspath(data_home))), "data_home"))
+        dirs.append((_folder(data_home), "data_home"))
     if os.environ.get("SKMNIST_DATA"):
-        dirs.append((Path(os.path.expanduser(os.environ["SKMNIST_DATA"])), "$SKMNIST_DATA"))
+        dirs.append((_folder(os.environ["SKMNIST_DATA"]), "$SKMNIST_DATA"))
     dirs.append((_keras_cache(), "Keras cache"))
     return dirs
 
 
 def _find_idx(folder):
-    """Paths of the four IDX files in ``folder`` (gzip preferred), or None."""
+    """The IDX files in ``folder`` (gzip preferred) by key, and the names missing."""
     found, missing = {}, []
     for key, name in IDX_FILES.items():
         for candidate in (folder / f"{name}.gz", folder / name):
@@ -79,23 +88,15 @@ def _find_idx(folder):
                 break
         else:
             missing.append(name)
-    if not found:
-        return None
-    if missing:
-        raise ValueError(
-            f"{folder} holds only part of MNIST: {', '.join(missing)} (with or without "
-            ".gz) is missing. Put all four IDX files in the folder, or point "
-            "SKMNIST_DATA at a folder that has them."
-        )
-    return found
+    return found, missing
 
 
 def _read_folder(folder):
     """The arrays and their source files, from ``folder``; None if MNIST is not there."""
     if not folder.is_dir():
         return None
-    idx = _find_idx(folder)
-    if idx is not None:
+    idx, missing = _find_idx(folder)
+    if not missing:
         arrays = {
             key: read_idx(path, expected_ndim=3 if key.startswith("X") else 1)
             for key, path in idx.items()
@@ -104,24 +105,32 @@ def _read_folder(folder):
     npz = folder / NPZ_FILE
     if npz.is_file():
         return _read_npz(npz), dict.fromkeys(NPZ_KEYS, str(npz))
+    if idx:
+        raise ValueError(
+            f"{folder} holds only part of MNIST: missing {', '.join(missing)} (each "
+            f"with or without .gz), and there is no {NPZ_FILE}. Put all four IDX files "
+            "in the folder, or point SKMNIST_DATA at a folder that has them."
+        )
     return None
 
 
 def _read_npz(path):
     try:
         with np.load(path, allow_pickle=False) as archive:
-            missing = sorted(set(NPZ_KEYS.values()) - set(archive.files))
-            if missing:
-                raise ValueError(
-                    f"{path}: not Keras' MNIST archive: the arrays {missing} are missing "
-                    f"(found {sorted(archive.files)}). Download it again or remove it."
-                )
-            return {key: archive[name] for key, name in NPZ_KEYS.items()}
-    except (OSError, EOFError, zipfile.BadZipFile) as exc:  # not a zip, or a cut one
+            files = archive.files
+            arrays = {key: archive[name] for key, name in NPZ_KEYS.items() if name in files}
+    except (OSError, EOFError, ValueError, zipfile.BadZipFile, zlib.error) as exc:
+        # Not an archive, a cut or corrupt one, or one holding pickled objects.
         raise ValueError(
-            f"{path}: cannot be read as an .npz archive ({exc}). Download it again or "
-            "remove it."
+            f"{path}: cannot be read as Keras' MNIST archive ({exc}). {_FIX}"
         ) from exc
+    missing = [name for key, name in NPZ_KEYS.items() if key not in arrays]
+    if missing:
+        raise ValueError(
+            f"{path}: not Keras' MNIST archive: the arrays {missing} are missing "
+            f"(expected {list(NPZ_KEYS.values())}, found {sorted(files)}). {_FIX}"
+        )
+    return arrays
 
 
 def _download():
@@ -141,26 +150,28 @@ def _check(arrays, sources):
         if X.ndim != 3 or X.shape[1:] != IMAGE_SHAPE or X.shape[0] == 0:
             raise ValueError(
                 f"{X_file}: the {split} images have shape {X.shape}, expected "
-                f"(n_images, 28, 28) with n_images > 0. The file is not MNIST's."
+                f"(n_images, 28, 28) with n_images > 0. {_FIX}"
             )
         if X.dtype != np.uint8:
-            raise ValueError(f"{X_file}: the {split} images are {X.dtype}, expected uint8.")
+            raise ValueError(
+                f"{X_file}: the {split} images are {X.dtype}, expected uint8. {_FIX}"
+            )
         if y.ndim != 1 or y.dtype.kind not in "iu":
             raise ValueError(
                 f"{y_file}: the {split} labels have shape {y.shape} and type {y.dtype}, "
-                "expected a 1-D array of integers."
+                f"expected a 1-D array of integers. {_FIX}"
             )
         if len(y) != len(X):
             raise ValueError(
                 f"{X_file} holds {len(X):,} images but {y_file} holds {len(y):,} labels; "
-                "they must match one to one. One of the files is truncated or from "
-                "another data set."
+                "they must match one to one: one of them is cut short or from another "
+                f"data set. {_FIX}"
             )
         bad = np.unique(y[(y < 0) | (y > 9)])
         if bad.size:
             raise ValueError(
-                f"{y_file}: labels must be digits 0 to 9, found {bad[:10].tolist()}. The "
-                "file is corrupt or holds another data set's labels."
+                f"{y_file}: labels must be digits 0 to 9, found {bad[:10].tolist()}: the "
+                f"file is corrupt or holds another data set's labels. {_FIX}"
             )
         arrays[f"y_{split}"] = y.astype(np.uint8, copy=False)
 
@@ -176,29 +187,54 @@ def _as_frames(arrays):
     return frames
 
 
+def _not_found(looked, download_error):
+    """The error for MNIST found nowhere: every place looked, and what to do."""
+    places = "\n".join(
+        f"  - {folder} ({why}: {'none of the files' if folder.is_dir() else 'no such folder'})"
+        for folder, why in looked
+    )
+    if download_error is None:
+        download = "Downloading was not allowed (download=False)."
+    else:
+        error = f"{type(download_error).__name__}: {download_error}"
+        download = f"The download through keras.datasets.mnist.load_data failed: {error}"
+    return ValueError(
+        "MNIST was not found. Looked for the four IDX files "
+        f"({', '.join(IDX_FILES.values())}, each with or without .gz) or {NPZ_FILE} in:\n"
+        f"{places}\n{download}\n"
+        "To supply the files, set the SKMNIST_DATA environment variable to a folder "
+        f"holding the four IDX files (gzip-compressed or not) or {NPZ_FILE}, or pass "
+        "data_home=<folder> (skmnist train --data-dir <folder>), or allow "
+        "download=True on a machine with network access."
+    )
+
+
 def load_mnist(data_home=None, *, download=True, as_frame=False, return_X_y=False):
     """Load the MNIST handwritten digits: 60,000 training and 10,000 test images.
 
     The data are looked for, in order, in `data_home`, in the folder named by
     the ``SKMNIST_DATA`` environment variable, and in the Keras cache
-    (``~/.keras/datasets``, or ``$KERAS_HOME/datasets``); a folder may hold the
-    four original IDX files (``train-images-idx3-ubyte`` ...), gzip-compressed
-    or not, or Keras' ``mnist.npz``. When none has them and `download` is True,
+    (``$KERAS_HOME/datasets``, by default ``~/.keras/datasets``). A folder may
+    hold the four original IDX files (``train-images-idx3-ubyte``,
+    ``train-labels-idx1-ubyte``, ``t10k-images-idx3-ubyte``,
+    ``t10k-labels-idx1-ubyte``), gzip-compressed (``.gz``, preferred) or not,
+    or Keras' ``mnist.npz``. When no folder has them and `download` is True,
     they are downloaded by Keras' own MNIST loader, which checks the file's
     SHA-256 and keeps it in the Keras cache.
 
     Parameters
     ----------
     data_home : str or path-like, default=None
-        A folder to look in first.
+        A folder to look in first (``~`` is expanded).
 
     download : bool, default=True
-        Whether to download MNIST when no folder has it.
+        Whether to download MNIST through Keras when no folder has it.
 
     as_frame : bool, default=False
         If True, images are pandas DataFrames of 784 uint8 columns named
-        ``pixel1`` ... ``pixel784`` (OpenML's names, row by row) and labels
-        are pandas Series named ``class``.
+        ``pixel1`` ... ``pixel784`` (OpenML's names, row by row: pixel ``k``
+        is at row ``(k - 1) // 28``, column ``(k - 1) % 28``) and labels are
+        uint8 pandas Series named ``class``.
 
     return_X_y : bool, default=False
         If True, return ``(X_train, X_test, y_train, y_test)`` instead of a
@@ -207,10 +243,24 @@ def load_mnist(data_home=None, *, download=True, as_frame=False, return_X_y=Fals
     Returns
     -------
     data : :class:`~sklearn.utils.Bunch`
-        With ``X_train`` (uint8, shape (60000, 28, 28)), ``X_test`` (uint8,
-        shape (10000, 28, 28)), ``y_train`` and ``y_test`` (uint8 digits 0-9),
-        ``feature_names``, ``target_names``, ``DESCR`` and ``source`` (the
-        folder or file read).
+        Dictionary-like object, with the following attributes.
+
+        X_train : ndarray of uint8, shape (60000, 28, 28) or DataFrame
+            The training images, grey levels 0 (background) to 255 (ink).
+        X_test : ndarray of uint8, shape (10000, 28, 28) or DataFrame
+            The test images.
+        y_train : ndarray of uint8, shape (60000,) or Series
+            The training labels, digits 0 to 9.
+        y_test : ndarray of uint8, shape (10000,) or Series
+            The test labels.
+        feature_names : list of str
+            ``"pixel1"`` ... ``"pixel784"``.
+        target_names : ndarray of int, shape (10,)
+            The digits 0 to 9.
+        DESCR : str
+            A description of the data set.
+        source : str
+            The folder, or the ``mnist.npz`` file, the data were read from.
 
     (X_train, X_test, y_train, y_test) : tuple
         If `return_X_y` is True.
@@ -219,29 +269,33 @@ def load_mnist(data_home=None, *, download=True, as_frame=False, return_X_y=Fals
     ------
     ValueError
         If a file is corrupt, truncated or mislabelled (the message names the
-        file and the problem), if a folder holds only some of the files, or if
-        MNIST is found nowhere and cannot be downloaded (the message lists
-        every place looked and how to supply the files).
+        file and the problem), if a folder holds only some of the IDX files,
+        or if MNIST is found nowhere and cannot be downloaded (the message
+        lists every place looked and how to supply the files).
 
     See Also
     --------
     sklearn.datasets.fetch_openml : MNIST from OpenML, as ``"mnist_784"``.
+    sklearn.datasets.load_digits : A small 8x8 digits data set.
 
     Examples
     --------
     >>> from skmnist import load_mnist
     >>> X_train, X_test, y_train, y_test = load_mnist(return_X_y=True)
-    >>> X_train.shape, X_test.shape, X_train.dtype
+    >>> X_train.shape, y_test[:5]
+    ((60000, 28, 28), array([7, 2, 1, 0, 4], dtype=uint8))
+
+    Without ever downloading (from ``SKMNIST_DATA`` or the Keras cache):
+
+    >>> data = load_mnist(download=False)
+    >>> data.X_train.shape, data.X_test.shape, data.X_train.dtype
     ((60000, 28, 28), (10000, 28, 28), dtype('uint8'))
-    >>> sorted(set(y_test.tolist()))
+    >>> sorted(set(data.y_test.tolist()))
     [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
-    >>> load_mnist(as_frame=True).X_test.columns[:3].tolist()
-    ['pixel1', 'pixel2', 'pixel3']
     """
-    looked = []
-    result = None
+    looked, result = [], None
     for folder, why in _candidate_dirs(data_home):
-        looked.append(f"{folder} ({why})")
+        looked.append((folder, why))
         result = _read_folder(folder)
         if result is not None:
             break
@@ -252,20 +306,7 @@ def load_mnist(data_home=None, *, download=True, as_frame=False, return_X_y=Fals
         except Exception as exc:  # no network, a bad download, a proxy...
             download_error = exc
     if result is None:
-        tried = "\n".join(f"  - {place}" for place in looked)
-        reason = (
-            f"The download through Keras failed: {download_error}"
-            if download_error is not None
-            else "Downloading was not allowed (download=False)."
-        )
-        raise ValueError(
-            "MNIST was not found. Looked in these folders for the four IDX files "
-            f"({', '.join(IDX_FILES.values())}, each with or without .gz) or "
-            f"{NPZ_FILE}:\n{tried}\n{reason}\nTo supply the files, put them in a folder "
-            "and set the SKMNIST_DATA environment variable to it, or pass "
-            "data_home=<folder> (skmnist train --data-dir <folder>), or allow "
-            "download=True on a machine with network access."
-        ) from download_error
+        raise _not_found(looked, download_error) from download_error
     arrays, sources = result
     _check(arrays, sources)
     source = os.path.commonpath(list(sources.values()))

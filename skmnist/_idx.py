@@ -3,10 +3,12 @@
 IDX, as described on the MNIST page: two zero bytes, a type byte (0x08 for
 unsigned bytes), a byte giving the number of dimensions, each dimension as a
 big-endian uint32, then the data in row-major order. Files may be gzip
-compressed, as they are distributed.
+compressed, as they are distributed; compression is recognised by the gzip
+magic bytes, not by the file name.
 """
 
 import gzip
+import math
 import os
 import zlib
 
@@ -17,67 +19,106 @@ __all__ = ["read_idx"]
 _GZIP_MAGIC = b"\x1f\x8b"
 _UBYTE = 0x08
 _KIND = {1: "labels", 3: "images"}
-_FIX = "Download the file again, or delete it so that load_mnist looks elsewhere."
+_CONTENT = {1: "label", 3: "pixel"}
+_FIX = (
+    "Download the file again, or remove the MNIST files from that folder so that "
+    "load_mnist looks elsewhere or downloads a fresh copy."
+)
 
 
 def _read_bytes(path):
+    """The file's content, decompressed if it starts with the gzip magic bytes."""
     with open(path, "rb") as file:
         raw = file.read()
     if not raw.startswith(_GZIP_MAGIC):
         return raw
     try:
         return gzip.decompress(raw)
-    except (EOFError, OSError, zlib.error) as exc:
+    except (EOFError, OSError, zlib.error) as exc:  # OSError includes BadGzipFile
         raise ValueError(
             f"{path}: the file is gzip-compressed but cannot be decompressed ({exc}); "
             f"it is probably truncated or corrupt. {_FIX}"
         ) from exc
 
 
-def read_idx(path, *, expected_ndim):
-    """Return the uint8 array stored in the IDX file at ``path``.
-
-    ``expected_ndim`` is 3 for an image file (magic number 2051) and 1 for a
-    label file (2049). Raises ValueError naming the file and the problem when
-    the header or the size is not what it should be.
-    """
-    path = os.fspath(path)
-    data = _read_bytes(path)
+def _read_shape(path, data, expected_ndim):
+    """Check the header against ``expected_ndim``; return the shape and header size."""
+    kind = _KIND[expected_ndim]
     expected_magic = 0x800 + expected_ndim
     if len(data) < 4:
         raise ValueError(
             f"{path}: {len(data)} bytes is too short for an IDX header "
-            f"(expected the magic number {expected_magic}). {_FIX}"
+            f"(expected the magic number {expected_magic} for MNIST {kind}). {_FIX}"
         )
     magic = int.from_bytes(data[:4], "big")
-    if data[:2] != b"\x00\x00" or data[2] != _UBYTE or data[3] not in _KIND:
+    if data[:2] != b"\x00\x00" or data[3] not in _KIND:
         raise ValueError(
             f"{path}: not an MNIST IDX file (magic number {magic}, expected "
-            f"{expected_magic} for {_KIND[expected_ndim]}). {_FIX}"
+            f"{expected_magic} for {kind}). {_FIX}"
+        )
+    if data[2] != _UBYTE:
+        raise ValueError(
+            f"{path}: not an MNIST IDX file: its type byte is 0x{data[2]:02x}, but MNIST "
+            f"files hold unsigned bytes (type 0x08, magic number {expected_magic} for "
+            f"{kind}). {_FIX}"
         )
     ndim = data[3]
     if ndim != expected_ndim:
         raise ValueError(
-            f"{path}: holds MNIST {_KIND[ndim]} (magic number {magic}) where "
-            f"{_KIND[expected_ndim]} (magic number {expected_magic}) were expected; the "
-            "files may have been renamed or swapped. Check which file is which."
+            f"{path}: holds MNIST {_KIND[ndim]} (magic number {magic}) where {kind} "
+            f"(magic number {expected_magic}) were expected; the files may have been "
+            "renamed or swapped. Check which file is which."
         )
     header = 4 + 4 * ndim
     if len(data) < header:
-        raise ValueError(f"{path}: the IDX header is truncated ({len(data)} bytes). {_FIX}")
-    shape = tuple(
-        int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)
-    )
-    expected = int(np.prod(shape, dtype=np.int64))
+        raise ValueError(
+            f"{path}: the IDX header is truncated ({len(data)} bytes, expected "
+            f"{header}). {_FIX}"
+        )
+    shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    return shape, header
+
+
+def read_idx(path, *, expected_ndim):
+    """Return the uint8 array stored in the IDX file at ``path``.
+
+    Parameters
+    ----------
+    path : str or path-like
+        An IDX file, gzip-compressed or not.
+
+    expected_ndim : {1, 3}
+        1 for a label file (magic number 2049), 3 for an image file (2051).
+
+    Returns
+    -------
+    array : ndarray of uint8, shape (n,) or (n, rows, cols)
+        A writable array.
+
+    Raises
+    ------
+    ValueError
+        If the file is not a gzip or IDX file of the expected kind, or if its
+        size does not match the dimensions in its header. The message names
+        the file, the problem and what to do.
+    """
+    path = os.fspath(path)
+    data = _read_bytes(path)
+    shape, header = _read_shape(path, data, expected_ndim)
+    content = _CONTENT[expected_ndim]
+    # Python integers: a corrupt header may declare up to 2**96 bytes.
+    expected = math.prod(shape)
     found = len(data) - header
     if found < expected:
         raise ValueError(
-            f"{path}: truncated: the header declares {' x '.join(map(str, shape))} = "
-            f"{expected:,} bytes of data, found {found:,}. {_FIX}"
+            f"{path}: truncated: expected {expected:,} bytes of {content} data after the "
+            f"header ({' x '.join(map(str, shape))}), found {found:,}. {_FIX}"
         )
     if found > expected:
         raise ValueError(
-            f"{path}: {found - expected:,} unexpected bytes after the "
-            f"{' x '.join(map(str, shape))} values the header declares. {_FIX}"
+            f"{path}: has trailing data: {found - expected:,} unexpected bytes after the "
+            f"{expected:,} bytes of {content} data the header declares "
+            f"({' x '.join(map(str, shape))}). {_FIX}"
         )
-    return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(shape)
+    # A copy, so that the array is writable like the ones np.load and Keras return.
+    return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(shape).copy()
