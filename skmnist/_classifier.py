@@ -334,6 +334,32 @@ class DenseMLPClassifier(KerasClassifier, metaclass=_ClassifierMixinBeforeBaseEs
         self.coefs_ = [np.asarray(layer.kernel.numpy()) for layer in dense]
         self.intercepts_ = [np.asarray(layer.bias.numpy()) for layer in dense]
 
+    def _restore(self, n_features, classes, coefs, intercepts, *, history=None, n_iter=0):
+        """Make this (unfitted) classifier fitted with saved weights (skmnist.load).
+
+        Builds the network from the current parameters, then sets the kernel and
+        bias of each Dense layer; the shapes must match, else ValueError.
+        """
+        self._validate_params()
+        self.classes_ = np.asarray(classes)
+        self.n_features_in_ = int(n_features)
+        self._build(self.n_features_in_, seed=None)
+        dense = [layer for layer in self.model_.layers if isinstance(layer, keras.layers.Dense)]
+        expected = [(tuple(layer.kernel.shape), tuple(layer.bias.shape)) for layer in dense]
+        found = [(np.shape(w), np.shape(b)) for w, b in zip(coefs, intercepts)]
+        if len(coefs) != len(intercepts) or found != expected:
+            raise ValueError(
+                f"The saved weights do not fit the network these parameters build: "
+                f"expected kernel and bias shapes {expected}, got {found}. The file is "
+                "corrupt or its parameters were changed."
+            )
+        for layer, kernel, bias in zip(dense, coefs, intercepts):
+            layer.set_weights([np.asarray(kernel, np.float32), np.asarray(bias, np.float32)])
+        self._snapshot_weights()
+        self.history_ = {key: list(values) for key, values in (history or {}).items()}
+        self.n_iter_ = int(n_iter)
+        return self
+
     def _batches(self, X, y, sample_weight, seed):
         """Shuffled mini-batches, reshuffled every epoch from ``seed``."""
         arrays = (X, y) if sample_weight is None else (X, y, sample_weight)
