@@ -20,6 +20,7 @@ _SUBMODULES = {
     "make_mlp_pipeline": "._pipeline",
     "save": "._persistence",
     "load": "._persistence",
+    "prepare_digit_image": "._images",
 }
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "load",
     "load_mnist",
     "make_mlp_pipeline",
+    "prepare_digit_image",
     "save",
 ]
 
