@@ -12,7 +12,8 @@ user's image is dark ink on light paper, of any size, with the digit anywhere;
 3. ``_stretch``: put the background at 0 and the ink at 1;
 4. ``_digit_mask`` and ``_crop``: threshold (Otsu's method), keep the large
    connected blobs (specks of noise are dropped), crop to their bounding box;
-5. ``_fit_box``: resize to fit 20x20, keeping the aspect ratio;
+5. ``_fit_box``: resize to fit 20x20, keeping the aspect ratio, and bring
+   the brightest pixel back to full ink;
 6. ``_center_by_mass``: paste into 28x28 with the centre of mass at the
    centre, as MNIST's centres lie (pixel (14, 14) counted from 0).
 """
@@ -126,7 +127,7 @@ def _otsu(values):
     total, total_mean = weight[-1], mean[-1]
     with np.errstate(divide="ignore", invalid="ignore"):
         between = (total_mean * weight - total * mean) ** 2 / (weight * (total - weight))
-    return float(centers[np.nanargmax(between[:-1])])
+    return float(edges[1:][np.nanargmax(between[:-1])])  # the upper edge of the dark class
 
 
 def _digit_mask(ink):
@@ -149,13 +150,18 @@ def _crop(ink, mask):
 
 
 def _fit_box(digit, box=BOX):
-    """Resize so the longer side is `box` pixels, keeping the aspect ratio."""
+    """Resize so the longer side is `box` pixels, keeping the aspect ratio.
+
+    The brightest pixel is then set back to 1 (thin strokes get greyer when
+    shrunk; MNIST's strokes nearly all reach 255).
+    """
     Image, _ = _pillow()
     height, width = digit.shape
     scale = box / max(height, width)
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
     resized = Image.fromarray(digit.astype(np.float32), "F").resize(size, Image.LANCZOS)
-    return np.clip(np.asarray(resized, dtype=np.float64), 0.0, 1.0)
+    digit = np.clip(np.asarray(resized, dtype=np.float64), 0.0, 1.0)
+    return digit / digit.max() if digit.max() > 0 else digit
 
 
 def _center_by_mass(digit, size=SIZE, center=CENTER):
