@@ -242,7 +242,8 @@ def plot_misclassified(estimator, X, y, n=25):
         fig.suptitle(count)
         return fig
     shown = wrong[:n]
-    titles = [f"{y[i]} → {y_pred[i]} ({confidence[i]:.0%})" for i in shown]
+    # Confidence rounded down, so that 0.9996 reads 99%, not a certain-looking 100%.
+    titles = [f"{y[i]} → {y_pred[i]} ({math.floor(100 * confidence[i])}%)" for i in shown]
     return _image_grid(images[shown], titles, [_WRONG_COLOUR] * len(shown), suptitle=count)
 
 

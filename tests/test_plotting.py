@@ -85,7 +85,7 @@ def test_plot_misclassified_shows_only_mistakes_most_confident_first():
             return clf.predict_proba(np.reshape(X, (len(X), -1)))
 
     fig = plot_misclassified(Flat(), X, [1, 7, 7, 1, 7, 1], n=25)
-    assert _titles(fig) == ["7 → 1 (67%)"] * 3
+    assert _titles(fig) == ["7 → 1 (66%)"] * 3
     assert fig.get_suptitle().startswith("3 of 6 images misclassified (50.00%)")
 
 
