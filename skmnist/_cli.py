@@ -291,7 +291,8 @@ def main(argv=None):
     Returns
     -------
     status : int
-        0 on success, 1 when the data or the parameters are refused.
+        0 on success, 1 when the data, the parameters or a file (model, image) are
+        refused, or an optional dependency of the command is missing.
 
     Examples
     --------
