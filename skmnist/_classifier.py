@@ -12,7 +12,12 @@ from sklearn.utils.multiclass import (
     check_classification_targets,
     unique_labels,
 )
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    _num_samples,
+    check_is_fitted,
+    validate_data,
+)
 
 from ._inference import forward
 from ._keras import keras, tf
@@ -264,15 +269,42 @@ class DenseMLPClassifier(KerasClassifier, metaclass=_ClassifierMixinBeforeBaseEs
                 "classifier to do it."
             )
 
+    def _check_same_length(self, X, y):
+        try:
+            n_X, n_y = _num_samples(X), _num_samples(y)
+        except TypeError:
+            return  # not array-like: scikit-learn's validation says so
+        if n_X != n_y:
+            raise ValueError(
+                f"X has {n_X} samples but y has {n_y} labels (inconsistent numbers of "
+                f"samples: [{n_X}, {n_y}]). {type(self).__name__} needs exactly one label "
+                "per sample: check that X and y hold the same rows."
+            )
+
+    def _validated(self, *args, reset):
+        """scikit-learn's validate_data, with a plain message for non-numeric X."""
+        try:
+            return validate_data(self, *args, reset=reset, dtype=np.float32)
+        except ValueError as exc:
+            if not str(exc).startswith("could not convert"):
+                raise
+            raise ValueError(
+                f"{type(self).__name__} expects numeric features, but X holds values that "
+                f"are not numbers ({exc}). Convert them to numbers first; for raw images, "
+                "skmnist.make_mlp_pipeline() puts a PixelScaler in front of the classifier."
+            ) from exc
+
     def _validate_X(self, X, *, reset):
         """Validate X the scikit-learn way, before TensorFlow sees it."""
         self._check_not_images(X)
-        return validate_data(self, X, reset=reset, dtype=np.float32)
+        return self._validated(X, reset=reset)
 
     def _validate_X_y(self, X, y, *, reset):
         """Validate X and class labels y, before TensorFlow sees them."""
         self._check_not_images(X)
-        X, y = validate_data(self, X, y, reset=reset, dtype=np.float32)
+        if y is not None:
+            self._check_same_length(X, y)
+        X, y = self._validated(X, y, reset=reset)
         check_classification_targets(y)
         return X, y
 
