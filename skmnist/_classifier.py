@@ -116,9 +116,16 @@ class DenseMLPClassifier(KerasClassifier, metaclass=_ClassifierMixinBeforeBaseEs
     random_state : int, RandomState instance or None, default=None
         Seeds the initial weights, the dropout masks, the order of the
         batches and the validation split. An int makes :meth:`fit`
-        reproducible bit for bit on the same machine. The seed is given to
-        each random operation; TensorFlow's global seed and determinism
-        settings are left untouched.
+        reproducible bit for bit on the same machine, in any process. A
+        RandomState instance gives a new seed, drawn from it, to each call of
+        :meth:`fit` (a reproducible sequence of different networks). None
+        gives a different network at each fit: weights, dropout and batch
+        order then come from TensorFlow's global random state and the
+        validation split from NumPy's, which skmnist never seeds (a program
+        that calls ``keras.utils.set_random_seed`` itself makes them
+        repeatable). The seed is given to each random operation; TensorFlow's
+        global seed and op-determinism setting, Python's and NumPy's global
+        random states are left untouched.
 
     verbose : int, default=0
         0 is silent, 1 shows a progress bar per epoch, 2 one line per epoch.
