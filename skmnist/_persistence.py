@@ -188,8 +188,11 @@ def _fitted_attributes(estimator, writer, names):
             fitted[attr] = int(value)
         elif attr == "image_shape_":
             fitted[attr] = [int(v) for v in value]
-        elif attr == "history_":
-            fitted[attr] = {str(k): [float(v) for v in values] for k, values in value.items()}
+        elif attr == "history_":  # arrays, as a diverged fit may have NaN losses
+            fitted[attr] = {
+                str(k): writer.array(np.asarray(values, dtype=np.float64))
+                for k, values in value.items()
+            }
         else:  # arrays: classes_
             fitted[attr] = writer.array(value)
     return fitted
@@ -567,13 +570,20 @@ def _build(reader, entry):
                 reader.array(fitted["classes_"]),
                 [reader.array(e) for e in fitted["coefs_"]],
                 [reader.array(e) for e in fitted["intercepts_"]],
-                history={str(k): [float(v) for v in vs] for k, vs in fitted["history_"].items()},
+                history={
+                    str(k): [float(v) for v in reader.array(ref)]
+                    for k, ref in fitted["history_"].items()
+                },
                 n_iter=int(fitted["n_iter_"]),
             )
         if names is not None:
             estimator.feature_names_in_ = np.asarray([str(v) for v in names], dtype=object)
-    except (KeyError, TypeError, AttributeError) as exc:
+    except (KeyError, AttributeError) as exc:
         raise reader.corrupt(f"the fitted state of {name} is incomplete ({exc!r})") from exc
+    except (TypeError, ValueError) as exc:  # parameters or weights that do not fit
+        if str(exc).startswith(f"{reader.path}:"):
+            raise
+        raise _refuse(reader.path, f"cannot rebuild {name}: {exc}") from exc
     output = entry.get("output")
     if isinstance(output, dict) and output.get("transform"):
         estimator.set_output(transform=str(output["transform"]))

@@ -281,3 +281,28 @@ def test_pickle_and_joblib_still_work_on_fitted_pipelines(fitted_pipe, tmp_path)
         joblib.load(joblib.dump(pipe, tmp_path / "pipe.joblib")[0]),
     ):
         np.testing.assert_array_equal(restored.predict_proba(images), pipe.predict_proba(images))
+
+
+def test_history_with_nan_losses_round_trips(fitted_clf, tmp_path):
+    clf, X, y = fitted_clf
+    diverged = pickle.loads(pickle.dumps(clf))
+    diverged.history_ = {"loss": [0.5, float("nan")], "accuracy": [0.9, 0.1]}
+    loaded = load(save(diverged, tmp_path / "nan.skmnist"))
+    assert loaded.history_["accuracy"] == [0.9, 0.1]
+    assert loaded.history_["loss"][0] == 0.5 and np.isnan(loaded.history_["loss"][1])
+
+
+def test_parameters_that_do_not_fit_the_weights_are_refused_naming_the_file(fitted_clf, tmp_path):
+    clf, _, _ = fitted_clf
+    path = save(clf, tmp_path / "clf.skmnist")
+    for key, value, message in [
+        ("hidden_layer_sizes", {"tuple": [16, 9]}, "saved weights do not fit"),
+        ("activation", "swish", "activation"),
+    ]:
+        manifest = _manifest(path)
+        manifest["model"]["params"][key] = value
+        _rewrite(path, {MANIFEST: json.dumps(manifest).encode()}, fix_manifest_checksum=True)
+        with pytest.raises(ValueError, match=message) as info:
+            load(path)
+        assert str(info.value).startswith(f"{path}: cannot rebuild DenseMLPClassifier")
+        save(clf, path)
