@@ -246,6 +246,12 @@ def _describe(estimator, writer):
         )
         entry["fitted"]["coefs_"] = [writer.array(a) for a in estimator.coefs_]
         entry["fitted"]["intercepts_"] = [writer.array(a) for a in estimator.intercepts_]
+        # what partial_fit needs to go on exactly as without saving
+        state = getattr(estimator, "_optimizer_state", None)
+        if state is not None:
+            entry["fitted"]["optimizer_state"] = [writer.array(a) for a in state]
+        if getattr(estimator, "_seed_", None) is not None:
+            entry["fitted"]["seed"] = int(estimator._seed_)
     output = getattr(estimator, "_sklearn_output_config", None)
     if output:
         entry["output"] = {k: str(v) for k, v in output.items() if isinstance(v, str)}
@@ -301,10 +307,10 @@ def save(estimator, path):
 
     Notes
     -----
-    The optimizer's internal state (Adam's moment estimates) is not saved: a
-    :meth:`~DenseMLPClassifier.partial_fit` after :func:`load` starts a fresh
-    optimizer from the saved weights. The format is described in
-    ``docs/persistence.md``.
+    The optimizer's state (such as Adam's moment estimates) and the fit's
+    seed are saved too, so :meth:`~DenseMLPClassifier.partial_fit` after
+    :func:`load` goes on exactly as it would have without saving. The format
+    is described in ``docs/persistence.md``.
 
     Examples
     --------
@@ -575,6 +581,12 @@ def _build(reader, entry):
                     for k, ref in fitted["history_"].items()
                 },
                 n_iter=int(fitted["n_iter_"]),
+                seed=int(fitted.get("seed", 0)),
+                optimizer_state=(
+                    None
+                    if fitted.get("optimizer_state") is None
+                    else [reader.array(ref) for ref in fitted["optimizer_state"]]
+                ),
             )
         if names is not None:
             estimator.feature_names_in_ = np.asarray([str(v) for v in names], dtype=object)

@@ -78,12 +78,15 @@ def test_classifier_round_trip_predicts_identically_and_is_fitted(fitted_clf, tm
     np.testing.assert_allclose(loaded.model_.predict(X, verbose=0), clf.predict_proba(X), atol=1e-6)
 
 
-def test_loaded_classifier_trains_on_with_partial_fit(fitted_clf, tmp_path):
+def test_loaded_classifier_trains_on_with_partial_fit_as_the_saved_one(fitted_clf, tmp_path):
     clf, X, y = fitted_clf
     loaded = load(save(clf, tmp_path / "clf.skmnist"))
     loaded.partial_fit(X, y)
     assert loaded.n_iter_ == 4
     assert not np.array_equal(loaded.coefs_[0], clf.coefs_[0])
+    unsaved = pickle.loads(pickle.dumps(clf)).partial_fit(X, y)  # optimizer state kept
+    for a, b in zip(loaded.coefs_ + loaded.intercepts_, unsaved.coefs_ + unsaved.intercepts_):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_pipeline_round_trip_with_string_labels(fitted_pipe, tmp_path):
