@@ -2,7 +2,8 @@
 
 ``PixelScaler`` flattens and scales raw images, ``DenseMLPClassifier`` is a
 Dense network trained by Keras behind the scikit-learn API, and
-``make_mlp_pipeline`` chains the two; ``load_mnist`` reads the data set.
+``make_mlp_pipeline`` chains the two; ``load_mnist`` reads the data set;
+``save`` and ``load`` store fitted models in a file that never runs code.
 
 Names are imported on first use, so that ``import skmnist`` (and the command
 line's ``--help``) does not pay for importing TensorFlow.
@@ -17,9 +18,20 @@ _SUBMODULES = {
     "PixelScaler": "._scaler",
     "DenseMLPClassifier": "._classifier",
     "make_mlp_pipeline": "._pipeline",
+    "save": "._persistence",
+    "load": "._persistence",
+    "prepare_digit_image": "._images",
 }
 
-__all__ = ["DenseMLPClassifier", "PixelScaler", "load_mnist", "make_mlp_pipeline"]
+__all__ = [
+    "DenseMLPClassifier",
+    "PixelScaler",
+    "load",
+    "load_mnist",
+    "make_mlp_pipeline",
+    "prepare_digit_image",
+    "save",
+]
 
 
 def __getattr__(name):

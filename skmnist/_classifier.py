@@ -13,7 +13,12 @@ from sklearn.utils.multiclass import (
     check_classification_targets,
     unique_labels,
 )
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    _num_samples,
+    check_is_fitted,
+    validate_data,
+)
 
 from ._inference import forward
 from ._keras import keras, tf
@@ -125,9 +130,15 @@ class DenseMLPClassifier(KerasClassifier, metaclass=_ClassifierMixinBeforeBaseEs
     random_state : int, RandomState instance or None, default=None
         Seeds the initial weights, the dropout masks, the order of the
         batches and the validation split. An int makes :meth:`fit`
-        reproducible bit for bit on the same machine. The seed is given to
-        each random operation; TensorFlow's global seed and determinism
-        settings are left untouched.
+        reproducible bit for bit on the same machine, in any process. A
+        RandomState instance gives a new seed, drawn from it, to each call of
+        :meth:`fit` (a reproducible sequence of different networks). None
+        draws the seed from NumPy's global random state at each fit: a
+        different network each time, unless the program itself calls
+        ``np.random.seed`` first (skmnist never does). The seed is given to
+        each random operation; TensorFlow's global seed and op-determinism
+        setting, and Python's random state, are left untouched, and so is
+        NumPy's global state unless `random_state` is None.
 
     verbose : int, default=0
         0 is silent, 1 shows a progress bar per epoch, 2 one line per epoch.
@@ -278,15 +289,42 @@ class DenseMLPClassifier(KerasClassifier, metaclass=_ClassifierMixinBeforeBaseEs
                 "classifier to do it."
             )
 
+    def _check_same_length(self, X, y):
+        try:
+            n_X, n_y = _num_samples(X), _num_samples(y)
+        except TypeError:
+            return  # not array-like: scikit-learn's validation says so
+        if n_X != n_y:
+            raise ValueError(
+                f"X has {n_X} samples but y has {n_y} labels (inconsistent numbers of "
+                f"samples: [{n_X}, {n_y}]). {type(self).__name__} needs exactly one label "
+                "per sample: check that X and y hold the same rows."
+            )
+
+    def _validated(self, *args, reset):
+        """scikit-learn's validate_data, with a plain message for non-numeric X."""
+        try:
+            return validate_data(self, *args, reset=reset, dtype=np.float32)
+        except ValueError as exc:
+            if not str(exc).startswith("could not convert"):
+                raise
+            raise ValueError(
+                f"{type(self).__name__} expects numeric features, but X holds values that "
+                f"are not numbers ({exc}). Convert them to numbers first; for raw images, "
+                "skmnist.make_mlp_pipeline() puts a PixelScaler in front of the classifier."
+            ) from exc
+
     def _validate_X(self, X, *, reset):
         """Validate X the scikit-learn way, before TensorFlow sees it."""
         self._check_not_images(X)
-        return validate_data(self, X, reset=reset, dtype=np.float32)
+        return self._validated(X, reset=reset)
 
     def _validate_X_y(self, X, y, *, reset):
         """Validate X and class labels y, before TensorFlow sees them."""
         self._check_not_images(X)
-        X, y = validate_data(self, X, y, reset=reset, dtype=np.float32)
+        if y is not None:
+            self._check_same_length(X, y)
+        X, y = self._validated(X, y, reset=reset)
         check_classification_targets(y)
         return X, y
 
@@ -354,6 +392,51 @@ class DenseMLPClassifier(KerasClassifier, metaclass=_ClassifierMixinBeforeBaseEs
         self.coefs_, self.intercepts_ = trainer.weights()
         self._optimizer_state = trainer.optimizer_state()
         self._model = None  # model_ is rebuilt from the new weights when asked for
+
+    def _restore(
+        self, n_features, classes, coefs, intercepts, *, history=None, n_iter=0, seed=0,
+        optimizer_state=None,
+    ):
+        """Make this unfitted classifier fitted with saved weights (skmnist.load).
+
+        The kernels and biases must have the shapes of the network the current
+        parameters describe, and the optimizer state (None: a fresh optimizer)
+        those of its optimizer's variables, else ValueError. ``model_`` is
+        rebuilt from the weights on first use, as after a fit.
+        """
+        self._validate_params()
+        self.classes_ = np.asarray(classes)
+        self.n_features_in_ = int(n_features)
+        self._check_classes()
+        units = [self.n_features_in_, *self._check_hidden_layer_sizes(), len(self.classes_)]
+        expected = [((a, b), (b,)) for a, b in zip(units[:-1], units[1:])]
+        found = [(np.shape(w), np.shape(b)) for w, b in zip(coefs, intercepts)]
+        if len(coefs) != len(intercepts) or found != expected:
+            raise ValueError(
+                f"The saved weights do not fit the network these parameters build: "
+                f"expected kernel and bias shapes {expected}, got {found}. The file is "
+                "corrupt or its parameters were changed."
+            )
+        if optimizer_state is not None:
+            variables = self._trainer().optimizer.variables
+            wanted = [tuple(v.shape) for v in variables]
+            if [np.shape(v) for v in optimizer_state] != wanted:
+                raise ValueError(
+                    f"The saved optimizer state does not fit the {self.optimizer!r} "
+                    f"optimizer of this network: expected shapes {wanted}, got "
+                    f"{[np.shape(v) for v in optimizer_state]}. The file is corrupt or its "
+                    "parameters were changed."
+                )
+            optimizer_state = [np.array(v, dtype=var.dtype) for v, var in zip(optimizer_state, variables)]
+        self.coefs_ = [np.array(w, dtype=np.float32) for w in coefs]
+        self.intercepts_ = [np.array(b, dtype=np.float32) for b in intercepts]
+        self._optimizer_state = optimizer_state
+        self._model = None
+        self._hidden_activation = ACTIVATIONS[self.activation]
+        self._seed_ = int(seed)
+        self.history_ = {key: list(values) for key, values in (history or {}).items()}
+        self.n_iter_ = int(n_iter)
+        return self
 
     def _train(self, trainer, X, y, sample_weight, *, epochs, decay_steps, validation_data=None):
         """Run ``epochs`` epochs; record the history; keep the final (or best) weights."""

@@ -5,6 +5,7 @@ Only the standard library is imported at module level, so that ``skmnist
 """
 
 import argparse
+import os
 import sys
 import time
 
@@ -25,7 +26,7 @@ DEFAULTS = {
     "batch_size": 128,
     "early_stopping": False,
 }
-DEFAULT_OUTPUT = "skmnist-mlp.joblib"
+DEFAULT_OUTPUT = "skmnist-mlp.skmnist"
 
 
 def _layer_sizes(text):
@@ -68,7 +69,8 @@ def _build_parser():
         description=(
             "Load MNIST, fit the PixelScaler -> DenseMLPClassifier pipeline on the training "
             "set, print the test accuracy and the classification report, and save the "
-            "fitted pipeline with joblib."
+            "fitted pipeline with skmnist.save (a file that skmnist.load reads without "
+            "running code from it)."
         ),
     )
     data = train.add_argument_group("data")
@@ -147,7 +149,50 @@ def _build_parser():
         "--output", metavar="PATH", default=DEFAULT_OUTPUT, help="where to save the fitted pipeline (default: %(default)s)"
     )
     out.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_report_and_predict(commands)
     return parser
+
+
+def _add_report_and_predict(commands):
+    report = commands.add_parser(
+        "report",
+        help="evaluate a saved model on MNIST's test images; write figures and a web page",
+        description=(
+            "Evaluate a model saved by 'skmnist train' (or skmnist.save) on MNIST's 10,000 "
+            "test images and write, into DIR: confusion_matrix.png, classification_report.txt "
+            "and .csv, misclassified.png, history.png, network.png, digits.png and index.html, "
+            "a page showing them all (open it in a browser). Needs matplotlib: "
+            'pip install "skmnist[plot]".'
+        ),
+    )
+    report.add_argument("model", metavar="MODEL", help="a model file written by skmnist train")
+    report.add_argument(
+        "--output", metavar="DIR", required=True, help="folder to write the report into"
+    )
+    report.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="folder holding MNIST (as for train); default: $SKMNIST_DATA, then the Keras "
+        "cache, then a download",
+    )
+    report.add_argument(
+        "--no-download", action="store_true", help="fail instead of downloading MNIST"
+    )
+
+    predict = commands.add_parser(
+        "predict",
+        help="classify your own images of digits",
+        description=(
+            "Classify pictures of single handwritten digits (photos or drawings, any size, "
+            "dark on light or light on dark): each is turned into MNIST's form (grey levels, "
+            "inverted if the background is light, cropped to the digit, fitted in 20x20, "
+            "centred by mass in 28x28) and given to the model. Prints one line per image: "
+            "path, TAB, predicted label, TAB, its probability. Needs Pillow: "
+            'pip install "skmnist[plot]".'
+        ),
+    )
+    predict.add_argument("model", metavar="MODEL", help="a model file written by skmnist train")
+    predict.add_argument("images", metavar="IMAGE", nargs="+", help="image files (PNG, JPEG, ...)")
 
 
 def _train(args):
@@ -187,11 +232,52 @@ def _train(args):
     print(f"Test accuracy: {accuracy:.4f}\n")
     print(classification_report(data.y_test, y_pred, digits=4))
 
-    import joblib
+    from ._persistence import save
 
-    joblib.dump(pipe, args.output)
-    print(f"Saved the fitted pipeline to {args.output} (load it with joblib.load)")
+    save(pipe, args.output)
+    print(f"Saved the fitted pipeline to {args.output} (load it with skmnist.load)")
     return 0
+
+
+def _report(args):
+    from ._datasets import load_mnist
+    from ._persistence import load
+
+    model = load(args.model)
+    data = load_mnist(args.data_dir, download=not args.no_download)
+    from ._report import write_report
+
+    summary = write_report(
+        model, data.X_test, data.y_test, args.output,
+        model_name=os.path.basename(args.model), data_source=str(data.source),
+    )
+    print(
+        f"Test accuracy {summary['accuracy']:.4f} on {summary['n_test']:,} images "
+        f"({summary['n_misclassified']:,} misclassified)"
+    )
+    print(f"Report written to {summary['index']}")
+    return 0
+
+
+def _predict(args):
+    import numpy as np
+
+    from ._images import prepare_digit_image
+    from ._persistence import load
+
+    model = load(args.model)
+    status = 0
+    for path in args.images:
+        try:
+            digit = prepare_digit_image(path)
+        except ValueError as exc:
+            print(f"skmnist predict: error: {path}: {exc}", file=sys.stderr)
+            status = 1
+            continue
+        proba = model.predict_proba(digit[np.newaxis])[0]
+        best = int(np.argmax(proba))
+        print(f"{path}\t{model.classes_[best]}\t{proba[best]:.4f}", flush=True)
+    return status
 
 
 def main(argv=None):
@@ -205,7 +291,8 @@ def main(argv=None):
     Returns
     -------
     status : int
-        0 on success, 1 when the data or the parameters are refused.
+        0 on success, 1 when the data, the parameters or a file (model, image) are
+        refused, or an optional dependency of the command is missing.
 
     Examples
     --------
@@ -215,7 +302,7 @@ def main(argv=None):
     """
     args = _build_parser().parse_args(argv)
     try:
-        return _train(args)
-    except (ValueError, TypeError, OSError) as exc:
+        return {"train": _train, "report": _report, "predict": _predict}[args.command](args)
+    except (ValueError, TypeError, OSError, ImportError) as exc:
         print(f"skmnist {args.command}: error: {exc}", file=sys.stderr)
         return 1
