@@ -305,9 +305,9 @@ from skmnist import make_mlp_pipeline
 
 X, y = load_digits(return_X_y=True)
 images = (X * 15).reshape(-1, 8, 8)
-pipe = make_mlp_pipeline(hidden_layer_sizes=(32, 16), dropout=0.3, epochs=3, batch_size=32,
+pipe = make_mlp_pipeline(hidden_layer_sizes=(32, 16), dropout=0.3, epochs=2, batch_size=32,
                          early_stopping=True, random_state=int(sys.argv[1]))
-pipe.fit(images[:1200], y[:1200])
+pipe.fit(images[:600], y[:600])
 np.save(sys.argv[2], pipe.predict_proba(images[1200:]))
 """
 
@@ -319,15 +319,18 @@ def test_same_random_state_gives_identical_predict_proba_in_two_processes(tmp_pa
 
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env = dict(os.environ, PYTHONPATH=root)
-    outputs = []
-    for run in range(2):
-        out = tmp_path / f"proba{run}.npy"
-        result = subprocess.run(
+    outs = [tmp_path / f"proba{run}.npy" for run in range(2)]
+    runs = [  # side by side: two independent processes
+        subprocess.Popen(
             [sys.executable, "-c", _FIT_IN_A_FRESH_PROCESS, "0", str(out)],
-            capture_output=True, text=True, env=env, cwd=root, timeout=600,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=root,
         )
-        assert result.returncode == 0, result.stderr
-        outputs.append(np.load(out))
+        for out in outs
+    ]
+    for run in runs:
+        _, stderr = run.communicate(timeout=600)
+        assert run.returncode == 0, stderr
+    outputs = [np.load(out) for out in outs]
     assert outputs[0].shape == (597, 10)
     np.testing.assert_array_equal(outputs[0], outputs[1])
 
