@@ -17,9 +17,16 @@ _SUBMODULES = {
     "PixelScaler": "._scaler",
     "DenseMLPClassifier": "._classifier",
     "make_mlp_pipeline": "._pipeline",
+    "fit_grid_search": "._grid",
 }
 
-__all__ = ["DenseMLPClassifier", "PixelScaler", "load_mnist", "make_mlp_pipeline"]
+__all__ = [
+    "DenseMLPClassifier",
+    "PixelScaler",
+    "fit_grid_search",
+    "load_mnist",
+    "make_mlp_pipeline",
+]
 
 
 def __getattr__(name):
