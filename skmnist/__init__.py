@@ -2,7 +2,8 @@
 
 ``PixelScaler`` flattens and scales raw images, ``DenseMLPClassifier`` is a
 Dense network trained by Keras behind the scikit-learn API, and
-``make_mlp_pipeline`` chains the two; ``load_mnist`` reads the data set.
+``make_mlp_pipeline`` chains the two; ``load_mnist`` reads the data set;
+``save`` and ``load`` store fitted models in a file that never runs code.
 
 Names are imported on first use, so that ``import skmnist`` (and the command
 line's ``--help``) does not pay for importing TensorFlow.
@@ -18,14 +19,18 @@ _SUBMODULES = {
     "DenseMLPClassifier": "._classifier",
     "make_mlp_pipeline": "._pipeline",
     "fit_grid_search": "._grid",
+    "save": "._persistence",
+    "load": "._persistence",
 }
 
 __all__ = [
     "DenseMLPClassifier",
     "PixelScaler",
     "fit_grid_search",
+    "load",
     "load_mnist",
     "make_mlp_pipeline",
+    "save",
 ]
 
 

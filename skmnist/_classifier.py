@@ -12,7 +12,12 @@ from sklearn.utils.multiclass import (
     check_classification_targets,
     unique_labels,
 )
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    _num_samples,
+    check_is_fitted,
+    validate_data,
+)
 
 from ._inference import forward
 from ._keras import keras, tf
@@ -264,15 +269,42 @@ class DenseMLPClassifier(KerasClassifier, metaclass=_ClassifierMixinBeforeBaseEs
                 "classifier to do it."
             )
 
+    def _check_same_length(self, X, y):
+        try:
+            n_X, n_y = _num_samples(X), _num_samples(y)
+        except TypeError:
+            return  # not array-like: scikit-learn's validation says so
+        if n_X != n_y:
+            raise ValueError(
+                f"X has {n_X} samples but y has {n_y} labels (inconsistent numbers of "
+                f"samples: [{n_X}, {n_y}]). {type(self).__name__} needs exactly one label "
+                "per sample: check that X and y hold the same rows."
+            )
+
+    def _validated(self, *args, reset):
+        """scikit-learn's validate_data, with a plain message for non-numeric X."""
+        try:
+            return validate_data(self, *args, reset=reset, dtype=np.float32)
+        except ValueError as exc:
+            if not str(exc).startswith("could not convert"):
+                raise
+            raise ValueError(
+                f"{type(self).__name__} expects numeric features, but X holds values that "
+                f"are not numbers ({exc}). Convert them to numbers first; for raw images, "
+                "skmnist.make_mlp_pipeline() puts a PixelScaler in front of the classifier."
+            ) from exc
+
     def _validate_X(self, X, *, reset):
         """Validate X the scikit-learn way, before TensorFlow sees it."""
         self._check_not_images(X)
-        return validate_data(self, X, reset=reset, dtype=np.float32)
+        return self._validated(X, reset=reset)
 
     def _validate_X_y(self, X, y, *, reset):
         """Validate X and class labels y, before TensorFlow sees them."""
         self._check_not_images(X)
-        X, y = validate_data(self, X, y, reset=reset, dtype=np.float32)
+        if y is not None:
+            self._check_same_length(X, y)
+        X, y = self._validated(X, y, reset=reset)
         check_classification_targets(y)
         return X, y
 
@@ -333,6 +365,32 @@ class DenseMLPClassifier(KerasClassifier, metaclass=_ClassifierMixinBeforeBaseEs
         dense = [layer for layer in self.model_.layers if isinstance(layer, keras.layers.Dense)]
         self.coefs_ = [np.asarray(layer.kernel.numpy()) for layer in dense]
         self.intercepts_ = [np.asarray(layer.bias.numpy()) for layer in dense]
+
+    def _restore(self, n_features, classes, coefs, intercepts, *, history=None, n_iter=0):
+        """Make this (unfitted) classifier fitted with saved weights (skmnist.load).
+
+        Builds the network from the current parameters, then sets the kernel and
+        bias of each Dense layer; the shapes must match, else ValueError.
+        """
+        self._validate_params()
+        self.classes_ = np.asarray(classes)
+        self.n_features_in_ = int(n_features)
+        self._build(self.n_features_in_, seed=None)
+        dense = [layer for layer in self.model_.layers if isinstance(layer, keras.layers.Dense)]
+        expected = [(tuple(layer.kernel.shape), tuple(layer.bias.shape)) for layer in dense]
+        found = [(np.shape(w), np.shape(b)) for w, b in zip(coefs, intercepts)]
+        if len(coefs) != len(intercepts) or found != expected:
+            raise ValueError(
+                f"The saved weights do not fit the network these parameters build: "
+                f"expected kernel and bias shapes {expected}, got {found}. The file is "
+                "corrupt or its parameters were changed."
+            )
+        for layer, kernel, bias in zip(dense, coefs, intercepts):
+            layer.set_weights([np.asarray(kernel, np.float32), np.asarray(bias, np.float32)])
+        self._snapshot_weights()
+        self.history_ = {key: list(values) for key, values in (history or {}).items()}
+        self.n_iter_ = int(n_iter)
+        return self
 
     def _batches(self, X, y, sample_weight, seed):
         """Shuffled mini-batches, reshuffled every epoch from ``seed``."""

@@ -25,7 +25,7 @@ DEFAULTS = {
     "batch_size": 128,
     "early_stopping": False,
 }
-DEFAULT_OUTPUT = "skmnist-mlp.joblib"
+DEFAULT_OUTPUT = "skmnist-mlp.skmnist"
 
 
 def _layer_sizes(text):
@@ -68,7 +68,8 @@ def _build_parser():
         description=(
             "Load MNIST, fit the PixelScaler -> DenseMLPClassifier pipeline on the training "
             "set, print the test accuracy and the classification report, and save the "
-            "fitted pipeline with joblib."
+            "fitted pipeline with skmnist.save (a file that skmnist.load reads without "
+            "running code from it)."
         ),
     )
     data = train.add_argument_group("data")
@@ -275,10 +276,10 @@ def _train(args):
     print(f"Test accuracy: {accuracy:.4f}\n")
     print(classification_report(data.y_test, y_pred, digits=4))
 
-    import joblib
+    from ._persistence import save
 
-    joblib.dump(pipe, args.output)
-    print(f"Saved the fitted pipeline to {args.output} (load it with joblib.load)")
+    save(pipe, args.output)
+    print(f"Saved the fitted pipeline to {args.output} (load it with skmnist.load)")
     return 0
 
 

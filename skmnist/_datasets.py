@@ -133,13 +133,17 @@ def _read_npz(path):
     return arrays
 
 
-def _download():
-    """MNIST through Keras' own loader (cached in the Keras cache, SHA-256 checked)."""
-    from ._keras import keras
+def _download_folder(data_home):
+    """Where a download is cached: `data_home` if given, else the Keras cache."""
+    return _folder(data_home) if data_home is not None else _keras_cache()
 
-    (X_train, y_train), (X_test, y_test) = keras.datasets.mnist.load_data()
-    arrays = {"X_train": X_train, "y_train": y_train, "X_test": X_test, "y_test": y_test}
-    return arrays, dict.fromkeys(arrays, str(_keras_cache() / NPZ_FILE))
+
+def _download(data_home):
+    """Download the IDX files into the cache folder (checked, atomic), then read them."""
+    from ._download import download_mnist
+
+    folder = download_mnist(_download_folder(data_home))
+    return _read_folder(folder)
 
 
 def _check(arrays, sources):
@@ -187,7 +191,7 @@ def _as_frames(arrays):
     return frames
 
 
-def _not_found(looked, download_error):
+def _not_found(looked, download_error, data_home):
     """The error for MNIST found nowhere: every place looked, and what to do."""
     places = "\n".join(
         f"  - {folder} ({why}: {'none of the files' if folder.is_dir() else 'no such folder'})"
@@ -197,7 +201,12 @@ def _not_found(looked, download_error):
         download = "Downloading was not allowed (download=False)."
     else:
         error = f"{type(download_error).__name__}: {download_error}"
-        download = f"The download through keras.datasets.mnist.load_data failed: {error}"
+        from ._download import mirror_url
+
+        download = (
+            f"The download from {mirror_url()} (the SKMNIST_MIRROR environment variable "
+            f"sets another mirror) into {_download_folder(data_home)} failed: {error}"
+        )
     return ValueError(
         "MNIST was not found. Looked for the four IDX files "
         f"({', '.join(IDX_FILES.values())}, each with or without .gz) or {NPZ_FILE} in:\n"
@@ -219,8 +228,13 @@ def load_mnist(data_home=None, *, download=True, as_frame=False, return_X_y=Fals
     ``train-labels-idx1-ubyte``, ``t10k-images-idx3-ubyte``,
     ``t10k-labels-idx1-ubyte``), gzip-compressed (``.gz``, preferred) or not,
     or Keras' ``mnist.npz``. When no folder has them and `download` is True,
-    they are downloaded by Keras' own MNIST loader, which checks the file's
-    SHA-256 and keeps it in the Keras cache.
+    the four gzip-compressed IDX files are downloaded from the mirror named by
+    the ``SKMNIST_MIRROR`` environment variable (a base URL; by default
+    ``https://storage.googleapis.com/cvdf-datasets/mnist/``), into `data_home`
+    when given, else into the Keras cache, where later calls find them
+    without network. Each download is checked against the size and SHA-256 of
+    the original file and renamed into the cache only when all four are good,
+    so a cut or altered download leaves no file behind.
 
     Parameters
     ----------
@@ -228,7 +242,7 @@ def load_mnist(data_home=None, *, download=True, as_frame=False, return_X_y=Fals
         A folder to look in first (``~`` is expanded).
 
     download : bool, default=True
-        Whether to download MNIST through Keras when no folder has it.
+        Whether to download MNIST when no folder has it.
 
     as_frame : bool, default=False
         If True, images are pandas DataFrames of 784 uint8 columns named
@@ -271,7 +285,9 @@ def load_mnist(data_home=None, *, download=True, as_frame=False, return_X_y=Fals
         If a file is corrupt, truncated or mislabelled (the message names the
         file and the problem), if a folder holds only some of the IDX files,
         or if MNIST is found nowhere and cannot be downloaded (the message
-        lists every place looked and how to supply the files).
+        lists every place looked, the download's error, which names the file
+        for a truncated download or a wrong checksum, and how to supply the
+        files).
 
     See Also
     --------
@@ -302,11 +318,11 @@ def load_mnist(data_home=None, *, download=True, as_frame=False, return_X_y=Fals
     download_error = None
     if result is None and download:
         try:
-            result = _download()
+            result = _download(data_home)
         except Exception as exc:  # no network, a bad download, a proxy...
             download_error = exc
     if result is None:
-        raise _not_found(looked, download_error) from download_error
+        raise _not_found(looked, download_error, data_home) from download_error
     arrays, sources = result
     _check(arrays, sources)
     source = os.path.commonpath(list(sources.values()))

@@ -1,7 +1,7 @@
 """Reshape and scale raw pixel images for a dense network."""
 
 import math
-from numbers import Integral
+import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
@@ -50,6 +50,54 @@ def _flatten_images(X):
     return np.reshape(X, (n_samples, height * width)), (height, width)
 
 
+def _check_numeric(X):
+    """Refuse text and arbitrary objects in plain words."""
+    dtypes = list(X.dtypes) if hasattr(X, "dtypes") else [getattr(X, "dtype", None)]
+    kinds = {getattr(dtype, "kind", None) for dtype in dtypes}
+    if kinds & {"U", "S"}:  # (complex numbers are refused by scikit-learn)
+        raise ValueError(
+            f"PixelScaler expects numeric pixel intensities in [0, 255], but the data "
+            f"holds text (dtype {dtypes[0] if len(dtypes) == 1 else sorted(map(str, dtypes))}). "
+            "Convert the pixels to numbers first, for example with X.astype(np.uint8)."
+        )
+    if "O" in kinds:  # Python objects, pandas string columns: look at the values
+        values = np.asarray(X, dtype=object).ravel()
+        text = next((v for v in values if isinstance(v, (str, bytes))), None)
+        if text is not None:
+            raise ValueError(
+                f"PixelScaler expects numeric pixel intensities in [0, 255], but the data "
+                f"holds text (for example {text!r}). Convert the pixels to numbers first, "
+                "for example with X.astype(np.uint8)."
+            )
+        try:
+            np.asarray(X, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(
+                f"PixelScaler expects numeric pixel intensities in [0, 255], but the data "
+                f"holds values that are not numbers ({exc}). Convert the pixels to numbers "
+                "first, for example with X.astype(np.uint8)."
+            ) from exc
+
+
+def _check_2d(X):
+    """Refuse a single 1-D array or a scalar before scikit-learn's generic advice."""
+    ndim = np.ndim(X) if not hasattr(X, "iloc") else len(X.shape)
+    if ndim < 2:
+        raise ValueError(
+            f"PixelScaler expects a stack of images: an array of shape (n_samples, height, "
+            f"width), (n_samples, height, width, 1) or (n_samples, n_pixels); got a "
+            f"{ndim}-D input of shape {np.shape(X)}. Reshape your data: for a single "
+            "flattened image, pass X.reshape(1, -1); for a single 2-D image, pass "
+            "X[np.newaxis]."
+        )
+
+
+def _describe_images(image_shape, n_pixels):
+    if image_shape is None:
+        return f"{n_pixels} pixels"
+    return f"{image_shape[0]}x{image_shape[1]} = {n_pixels} pixels"
+
+
 def _square_shape(n_pixels):
     """Guess the 2-D shape of flattened images: square when possible."""
     side = math.isqrt(n_pixels)
@@ -94,11 +142,29 @@ class PixelScaler(TransformerMixin, BaseEstimator):
     Notes
     -----
     Inputs may be ``(n, h, w)`` or ``(n, h, w, 1)`` image stacks, ``(n, h*w)``
-    matrices, DataFrames or nested lists, of any integer or float dtype, as long
-    as every pixel lies in ``[0, 255]``. Inputs already scaled to ``[0, 1]`` are
-    not detected: they would be scaled a second time, so pass raw intensities.
-    Any image layout accepted by :meth:`fit` is accepted by :meth:`transform`
-    as long as the number of pixels per image is the same.
+    matrices, DataFrames or nested lists, of any integer, float or boolean
+    dtype, as long as every pixel lies in ``[0, 255]``. Any image layout
+    accepted by :meth:`fit` is accepted by :meth:`transform` as long as the
+    number of pixels per image is the same.
+
+    Bad inputs raise, before any scaling, a ``ValueError`` (or ``TypeError``)
+    saying what was wrong and what is expected: NaN, ``inf`` or ``-inf``
+    pixels; negative pixels or pixels above 255; text, complex numbers or other
+    non-numeric values; sparse matrices (``TypeError``: pass ``X.toarray()``);
+    a 1-D array or a scalar; colour images ``(n, h, w, c)`` with ``c > 1`` and
+    arrays of 5 or more dimensions; 0 images or 0 pixels; and, in
+    :meth:`transform`, images with another number of pixels than in
+    :meth:`fit` (the message gives both sizes). :meth:`transform` before
+    :meth:`fit` raises :class:`~sklearn.exceptions.NotFittedError`.
+
+    Inputs that look already scaled are warned about, not refused: floating
+    point pixels all in ``[0, 1]`` with at least one that is not a whole
+    number raise a ``UserWarning`` (in :meth:`fit` and :meth:`transform`),
+    since dividing them by 255 again makes the images almost black. They are
+    still scaled, because such values are not impossible grey levels (and
+    0/1 binary images, which are whole numbers, are not warned about). Turn
+    the warning into an error with ``warnings.filterwarnings("error",
+    message="PixelScaler received pixel values in")``.
 
     Examples
     --------
@@ -120,16 +186,47 @@ class PixelScaler(TransformerMixin, BaseEstimator):
     def __init__(self, center=False):
         self.center = center
 
+    def _check_pixel_count(self, X, image_shape):
+        """At transform: the same number of pixels as in fit, said in image terms."""
+        n_pixels, expected = X.shape[1], getattr(self, "n_features_in_", None)
+        if expected is None or n_pixels == expected:
+            return
+        fitted = _describe_images(getattr(self, "image_shape_", None), expected)
+        raise ValueError(
+            f"X has {n_pixels} features, but PixelScaler is expecting {expected} features "
+            f"as input: the images have {_describe_images(image_shape, n_pixels)}, but "
+            f"PixelScaler was fitted on images of {fitted}. Resize, crop or pad the images "
+            "to the size used in fit, or fit the pipeline again on images of this size."
+        )
+
     def _validate_pixels(self, X, *, reset):
         X, image_shape = _flatten_images(X)
+        _check_2d(X)
+        _check_numeric(X)
+        if not reset:
+            self._check_pixel_count(X, image_shape)
         X = validate_data(
             self,
             X,
             reset=reset,
             dtype=[np.float32, np.float64],
-            ensure_all_finite=True,
+            ensure_all_finite=False,  # checked below, in pixel terms
         )
         if X.size:
+            n_nan = int(np.count_nonzero(np.isnan(X)))
+            if n_nan:
+                raise ValueError(
+                    f"NaN (missing) values in data passed to PixelScaler ({n_nan:,} of "
+                    f"{X.size:,} pixels): pixel intensities must be numbers in [0, 255]. Fill "
+                    "the missing pixels first, for example with 0 (the background)."
+                )
+            n_inf = int(np.count_nonzero(np.isinf(X)))
+            if n_inf:
+                raise ValueError(
+                    f"Infinite values (inf or -inf) in data passed to PixelScaler ({n_inf:,} "
+                    f"of {X.size:,} pixels): pixel intensities must be finite numbers in "
+                    "[0, 255]. Check how the images were computed."
+                )
             low, high = X.min(), X.max()
             if low < 0:
                 raise ValueError(
@@ -143,6 +240,17 @@ class PixelScaler(TransformerMixin, BaseEstimator):
                     f"Values above 255 in data passed to PixelScaler (maximum "
                     f"{high:g}): pixel intensities must lie in [0, 255]. Pass 8-bit "
                     "grey levels; rescale images of another bit depth to 0-255 first."
+                )
+            if high <= 1 and np.any(X != np.round(X)):
+                warnings.warn(
+                    f"PixelScaler received pixel values in [0, 1] that are not whole numbers "
+                    f"(maximum {high:.4g}): the images look already scaled. PixelScaler "
+                    "expects raw grey levels in [0, 255] and divides them by 255, so these "
+                    "images become almost black. Pass the raw images (for example X * 255, "
+                    "or the uint8 arrays load_mnist returns), or leave PixelScaler out and "
+                    "give the scaled data to DenseMLPClassifier directly.",
+                    UserWarning,
+                    stacklevel=4,
                 )
         return X, image_shape
 

@@ -2,6 +2,8 @@ import pickle
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
+from sklearn.exceptions import NotFittedError
 from sklearn.base import clone, is_classifier
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -49,6 +51,12 @@ def test_is_a_classifier_and_a_scikeras_keras_classifier():
         ({"dropout": 1.0}, "dropout"),
         ({"activation": "swish"}, "activation"),
         ({"validation_fraction": 1.5}, "validation_fraction"),
+        ({"validation_fraction": 0.0}, "validation_fraction"),
+        ({"validation_fraction": 1.0}, "validation_fraction"),
+        ({"learning_rate": 0.0}, "learning_rate"),
+        ({"hidden_layer_sizes": (2.5,)}, "hidden_layer_sizes"),
+        ({"hidden_layer_sizes": "wide"}, "hidden_layer_sizes"),
+        ({"batch_size": 0}, "batch_size"),
     ],
 )
 def test_invalid_parameter_raises_value_error_naming_it_before_tensorflow_runs(
@@ -67,8 +75,10 @@ def test_image_stacks_are_refused_with_a_pointer_to_pixel_scaler():
 
 
 def test_single_class_is_refused_in_plain_words():
+    clf = DenseMLPClassifier(**FAST)
     with pytest.raises(ValueError, match="only one class"):
-        DenseMLPClassifier(**FAST).fit(np.zeros((4, 3)), [7, 7, 7, 7])
+        clf.fit(np.zeros((4, 3)), [7, 7, 7, 7])
+    assert not hasattr(clf, "model_")
 
 
 def test_string_labels_round_trip(blobs):
@@ -205,3 +215,71 @@ def test_verbose_zero_is_silent_and_one_shows_progress(blobs, capsys):
 
 def test_repr_shows_only_changed_parameters():
     assert repr(DenseMLPClassifier(epochs=3)) == "DenseMLPClassifier(epochs=3)"
+
+
+# -- bad inputs: plain ValueError/TypeError before TensorFlow sees the data -------
+
+
+def _unbuilt(clf):
+    return not hasattr(clf, "model_") and not hasattr(clf, "coefs_")
+
+
+@pytest.mark.parametrize("method", ["predict", "predict_proba", "score"])
+def test_using_an_unfitted_classifier_is_not_fitted_error(blobs, method):
+    X, y = blobs
+    args = (X, y) if method == "score" else (X,)
+    with pytest.raises(NotFittedError, match="not fitted yet"):
+        getattr(DenseMLPClassifier(), method)(*args)
+
+
+def test_wrong_feature_count_at_predict_names_both_counts(blobs):
+    X, y = blobs
+    clf = DenseMLPClassifier(**FAST).fit(X, y)
+    with pytest.raises(ValueError, match="X has 4 features, but DenseMLPClassifier is expecting 10"):
+        clf.predict(X[:, :4])
+
+
+def test_y_of_another_length_than_x_names_both_lengths(blobs):
+    X, y = blobs
+    clf = DenseMLPClassifier(**FAST)
+    with pytest.raises(ValueError, match="X has 300 samples but y has 299 labels") as info:
+        clf.fit(X, y[:-1])
+    assert "one label per sample" in str(info.value)
+    assert _unbuilt(clf)
+
+
+@pytest.mark.parametrize(
+    "X, error, message",
+    [
+        (np.array([["a", "b"]] * 4), ValueError, "expects numeric features"),
+        (np.full((4, 2), np.nan), ValueError, "NaN"),
+        (np.full((4, 2), np.inf), ValueError, "infinity"),
+        (sp.csr_matrix(np.ones((4, 2))), TypeError, "toarray"),
+        (np.zeros((0, 2)), ValueError, "0 sample"),
+        (np.arange(4.0), ValueError, "Expected 2D array, got 1D array"),
+        (np.zeros((4, 28, 28, 3)), ValueError, "PixelScaler"),
+    ],
+    ids=["text", "nan", "inf", "sparse", "empty", "1d", "images"],
+)
+def test_bad_training_data_is_refused_before_a_network_is_built(X, error, message):
+    clf = DenseMLPClassifier(**FAST)
+    y = np.array([0, 1, 0, 1])[: X.shape[0]]
+    with pytest.raises(error, match=message):
+        clf.fit(X, y)
+    assert _unbuilt(clf)
+
+
+@pytest.mark.parametrize(
+    "y, message",
+    [
+        (np.array([0.5, 1.5, 2.25, 3.0]), "Unknown label type: continuous"),
+        (np.array([0, 1, np.nan, 1]), "NaN"),
+        (np.array([[0, 1], [1, 0], [0, 1], [1, 0]]), "1d array"),
+    ],
+    ids=["continuous", "nan", "2d"],
+)
+def test_bad_labels_are_refused_before_a_network_is_built(y, message):
+    clf = DenseMLPClassifier(**FAST)
+    with pytest.raises(ValueError, match=message):
+        clf.fit(np.zeros((4, 2)), y)
+    assert _unbuilt(clf)

@@ -65,7 +65,7 @@ def test_train_fits_reports_and_saves_without_tensorflow_noise(mnist, tmp_path):
         tmp_path / "mnist.npz",
         x_train=X_train[:1000], y_train=y_train[:1000], x_test=X_test[:300], y_test=y_test[:300],
     )
-    output = tmp_path / "model.joblib"
+    output = tmp_path / "model.skmnist"
     env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
     result = _run(
         "-m", "skmnist", "train", "--data-dir", str(tmp_path), "--no-download",
@@ -79,7 +79,8 @@ def test_train_fits_reports_and_saves_without_tensorflow_noise(mnist, tmp_path):
     assert "Test accuracy: 0." in result.stdout and "macro avg" in result.stdout
     for noise in ("cuda", "absl", "cuInit", "oneDNN"):
         assert noise not in result.stderr
-    import joblib
+    assert "load it with skmnist.load" in result.stdout
+    from skmnist import load
 
-    pipe = joblib.load(output)
+    pipe = load(output)
     assert pipe.predict(X_test[:5]).shape == (5,)

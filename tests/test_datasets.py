@@ -2,7 +2,6 @@ import gzip
 import os
 import subprocess
 import sys
-import types
 from pathlib import Path
 
 import numpy as np
@@ -33,16 +32,16 @@ def no_sources(tmp_path, monkeypatch):
 
 @pytest.fixture
 def download_calls(monkeypatch):
-    """Replace skmnist's Keras by a stub; return the list of calls to its MNIST loader."""
+    """Replace the downloader by a stub that fails; return the list of its calls."""
+    import skmnist._download
+
     calls = []
 
-    def load_data():
-        calls.append("load_data")
+    def download_mnist(folder, **kwargs):
+        calls.append(folder)
         raise OSError("stub: no network")
 
-    mnist = types.SimpleNamespace(load_data=load_data)
-    stub = types.SimpleNamespace(keras=types.SimpleNamespace(datasets=types.SimpleNamespace(mnist=mnist)))
-    monkeypatch.setitem(sys.modules, "skmnist._keras", stub)
+    monkeypatch.setattr(skmnist._download, "download_mnist", download_mnist)
     return calls
 
 
@@ -235,9 +234,11 @@ def test_as_frame_flattens_row_major_with_openml_names(no_sources):
         (lambda d: gzip.compress(d)[:40], "gzip-compressed but cannot be decompressed"),
         (lambda d: gzip.compress(d)[:-4], "gzip-compressed but cannot be decompressed"),
         (lambda d: b"\x1f\x8b" + b"garbage" * 10, "gzip-compressed but cannot be decompressed"),
+        (lambda d: b"<html><body>Proxy error</body></html>", "not an MNIST IDX file"),
+        (lambda d: b"", "0 bytes is too short for an IDX header"),
     ],
     ids=["magic", "dtype", "labels_for_images", "truncated", "trailing",
-         "cut_gzip", "cut_gzip_trailer", "bad_gzip"],  # fmt: skip
+         "cut_gzip", "cut_gzip_trailer", "bad_gzip", "not_gzip_nor_idx", "empty"],  # fmt: skip
 )
 def test_corrupt_image_file_is_named_with_its_problem(no_sources, mangle, message):
     folder = no_sources / "d"
@@ -245,6 +246,16 @@ def test_corrupt_image_file_is_named_with_its_problem(no_sources, mangle, messag
     path = folder / "t10k-images-idx3-ubyte"
     path.write_bytes(mangle(path.read_bytes()))
     with pytest.raises(ValueError, match=message) as info:
+        load_mnist(folder, download=False)
+    assert str(path) in str(info.value)
+
+
+def test_gz_file_that_is_not_gzip_is_named(no_sources):
+    folder = no_sources / "d"
+    write_mnist(folder)
+    path = folder / "train-labels-idx1-ubyte.gz"
+    path.write_bytes(b"<!DOCTYPE html><title>404 Not Found</title>")
+    with pytest.raises(ValueError, match="not an MNIST IDX file .*expected 2049") as info:
         load_mnist(folder, download=False)
     assert str(path) in str(info.value)
 
@@ -350,43 +361,27 @@ def test_nothing_found_without_download_lists_places_and_how_to_supply(
     assert "not allowed" in message and download_calls == []
 
 
-def test_download_goes_through_keras_loader(no_sources, monkeypatch):
-    from skmnist._keras import keras
-
-    x = np.arange(3 * 784, dtype=np.uint8).reshape(3, 28, 28)
-    y = np.array([0, 1, 2], np.uint8)
-    monkeypatch.setattr(keras.datasets.mnist, "load_data", lambda: ((x, y), (x[:1], y[1:2])))
-    X_train, X_test, y_train, y_test = load_mnist(return_X_y=True)
-    np.testing.assert_array_equal(X_train, x)
-    assert X_test.shape == (1, 28, 28) and y_train.tolist() == [0, 1, 2] and y_test.tolist() == [1]
-    source = load_mnist().source
-    assert source == str(no_sources / "keras_home" / "datasets" / "mnist.npz")
+def test_empty_data_home_without_download_names_it(no_sources, download_calls):
+    (no_sources / "empty").mkdir()
+    with pytest.raises(ValueError, match="MNIST was not found") as info:
+        load_mnist(no_sources / "empty", download=False)
+    assert f"{no_sources / 'empty'} (data_home: none of the files)" in str(info.value)
+    assert download_calls == []
 
 
-def test_downloaded_arrays_are_checked(no_sources, monkeypatch):
-    from skmnist._keras import keras
-
-    x = np.zeros((3, 28, 28), np.uint8)
-    y = np.array([0, 1, 11], np.uint8)
-    monkeypatch.setattr(keras.datasets.mnist, "load_data", lambda: ((x, y), (x, y)))
-    with pytest.raises(ValueError, match=r"mnist.npz: labels must be digits 0 to 9, found \[11\]"):
-        load_mnist()
-
-
-def test_failed_download_reports_its_error_and_every_place_looked(no_sources, monkeypatch):
-    from skmnist._keras import keras
-
-    def offline():
-        raise OSError("network is unreachable")
-
-    monkeypatch.setattr(keras.datasets.mnist, "load_data", offline)
+def test_failed_download_reports_its_error_and_every_place_looked(
+    no_sources, monkeypatch, download_calls
+):
     monkeypatch.setenv("SKMNIST_DATA", str(no_sources / "nowhere"))
+    monkeypatch.setenv("SKMNIST_MIRROR", "http://127.0.0.1:9/mnist/")
     with pytest.raises(ValueError) as info:
         load_mnist(no_sources / "mine")
     message = str(info.value)
     for place in ("mine", "nowhere", os.path.join("keras_home", "datasets")):
         assert str(no_sources / place) in message
-    assert "OSError: network is unreachable" in message and "SKMNIST_DATA" in message
+    assert "OSError: stub: no network" in message and "SKMNIST_DATA" in message
+    assert "http://127.0.0.1:9/mnist/" in message and "SKMNIST_MIRROR" in message
+    assert download_calls == [no_sources / "mine"]  # data_home is the download's cache
     assert isinstance(info.value.__cause__, OSError)
 
 

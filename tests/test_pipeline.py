@@ -95,3 +95,64 @@ def test_fitted_pipeline_survives_pickle_and_clone(mnist_5k):
     fresh = clone(pipe)
     assert fresh.get_params()["mlp__hidden_layer_sizes"] == (32,)
     assert not hasattr(fresh["mlp"], "model_")
+
+
+# -- bad inputs through the whole pipeline: refused before TensorFlow sees them --
+
+
+def _images(n=30, side=8):
+    return np.random.RandomState(0).randint(0, 256, size=(n, side, side)).astype(np.uint8)
+
+
+def _with(images, value):
+    bad = images.astype(np.float64)
+    bad[0, 1, 2] = value
+    return bad
+
+
+_LABELS = np.repeat([0, 1, 2], 10)
+_BAD_IMAGES = {
+    "nan": (lambda: _with(_images(), np.nan), ValueError, "NaN"),
+    "inf": (lambda: _with(_images(), np.inf), ValueError, "Infinite"),
+    "-inf": (lambda: _with(_images(), -np.inf), ValueError, "Infinite"),
+    "negative": (lambda: _with(_images(), -1), ValueError, "Negative values"),
+    "above_255": (lambda: _with(_images(), 300), ValueError, "Values above 255"),
+    "text": (lambda: _images().astype(str), ValueError, "holds text"),
+    "sparse": (lambda: __import__("scipy.sparse").sparse.csr_matrix(_images().reshape(30, -1)),
+               TypeError, "toarray"),
+    "1d": (lambda: _images().reshape(-1), ValueError, "stack of images"),
+    "colour": (lambda: np.zeros((30, 8, 8, 3), dtype=np.uint8), ValueError, "grey-scale"),
+}
+
+
+@pytest.mark.parametrize("case", list(_BAD_IMAGES))
+def test_bad_images_are_refused_by_fit_and_predict(case):
+    make, error, message = _BAD_IMAGES[case]
+    pipe = make_mlp_pipeline(hidden_layer_sizes=(4,), epochs=1, random_state=0)
+    with pytest.raises(error, match=message):
+        pipe.fit(make(), _LABELS)
+    assert not hasattr(pipe["mlp"], "model_")
+    pipe.fit(_images(), _LABELS)
+    with pytest.raises(error, match=message):
+        pipe.predict(make())
+
+
+def test_pipeline_refuses_empty_input_wrong_size_lengths_and_single_class():
+    pipe = make_mlp_pipeline(hidden_layer_sizes=(4,), epochs=1, random_state=0)
+    with pytest.raises(ValueError, match="0 sample"):
+        pipe.fit(np.zeros((0, 8, 8)), [])
+    with pytest.raises(ValueError, match="X has 30 samples but y has 20 labels"):
+        pipe.fit(_images(), _LABELS[:20])
+    with pytest.raises(ValueError, match="only one class"):
+        pipe.fit(_images(), np.zeros(30))
+    assert not hasattr(pipe["mlp"], "model_")
+    pipe.fit(_images(), _LABELS)
+    with pytest.raises(ValueError, match="4x4 = 16 pixels.*8x8 = 64 pixels"):
+        pipe.predict(_images(side=4))
+    with pytest.raises(ValueError, match="0 sample"):
+        pipe.predict(np.zeros((0, 8, 8)))
+
+
+def test_pipeline_warns_about_already_scaled_images():
+    with pytest.warns(UserWarning, match="look already scaled"):
+        make_mlp_pipeline(hidden_layer_sizes=(4,), epochs=1).fit(_images() / 255, _LABELS)
