@@ -354,13 +354,11 @@ def run_grid(args):
     )
     print(f"Test accuracy of the refitted best model: {accuracy:.4f}")
     model_path = _save_best(search.best_estimator_, output)
-    print(f"Wrote {csv_path}, {heatmap_path} and {model_path}")
+    print(f"Wrote {csv_path}, {heatmap_path} and {model_path} (load it with skmnist.load)")
     return 0
 
 
 def _save_best(estimator, output):
-    import joblib
+    from ._persistence import save
 
-    path = output / "best_model.joblib"
-    joblib.dump(estimator, path)
-    return path
+    return save(estimator, output / "best_model.skmnist")

@@ -154,7 +154,7 @@ def _run_cli(*args):
     )
 
 
-def test_grid_command_searches_reports_and_writes_its_files(tmp_path, serial):
+def test_grid_command_searches_reports_and_writes_its_files(tmp_path, serial, mnist):
     import pandas as pd
 
     result = _run_cli(
@@ -182,12 +182,14 @@ def test_grid_command_searches_reports_and_writes_its_files(tmp_path, serial):
     )
     assert (tmp_path / "out" / "heatmap.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
-    import joblib
+    import skmnist
 
-    model = joblib.load(tmp_path / "out" / "best_model.joblib")
+    model = skmnist.load(tmp_path / "out" / "best_model.skmnist")
     assert model.get_params()["mlp__hidden_layer_sizes"] == serial.best_params_[
         "mlp__hidden_layer_sizes"]
     assert isinstance(model, type(make_mlp_pipeline()))
+    _, X_test, _, y_test = mnist
+    assert 0.1 < model.score(X_test[:500], y_test[:500]) <= 1
 
 
 def test_grid_help_does_not_import_tensorflow():
