@@ -278,6 +278,13 @@ def run_grid(args):
 
     from ._datasets import load_mnist
 
+    try:
+        import matplotlib  # noqa: F401  (for the heatmap; fail before the search, not after)
+    except ImportError:
+        raise ValueError(
+            "skmnist grid draws its heatmap with matplotlib, which is not installed. "
+            "Install it with pip install 'skmnist[plot]'."
+        ) from None
     output = Path(args.output)
     output.mkdir(parents=True, exist_ok=True)
     data = load_mnist(args.data_dir, download=not args.no_download)
