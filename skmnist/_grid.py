@@ -16,7 +16,10 @@ from pathlib import Path
 import numpy as np
 from sklearn.base import clone, is_classifier
 from sklearn.model_selection import GridSearchCV, ParameterGrid, check_cv
-from sklearn.model_selection._validation import _fit_and_score
+from sklearn.model_selection._validation import (
+    _fit_and_score,
+    _warn_or_raise_about_fit_failures,
+)
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import indexable
 
@@ -133,8 +136,8 @@ def fit_grid_search(search, X, y, *, on_fit=None):
     [1, 2, 3, 4]
     >>> search.best_params_
     {'C': 1.0}
-    >>> list(search.cv_results_["split0_test_score"].round(3))
-    [np.float64(0.849), np.float64(0.918)]
+    >>> search.cv_results_["mean_test_score"].round(2).tolist()
+    [0.88, 0.92]
     """
     _check_search(search)
     scorers, _ = search._get_scorers()
@@ -171,11 +174,7 @@ def fit_grid_search(search, X, y, *, on_fit=None):
                 done=done,
                 total=total,
             )
-    failed = [r["fit_error"] for r in out if r["fit_error"] is not None]
-    if failed and len(failed) == total:
-        raise ValueError(
-            f"All the {total} fits failed. The first error was:\n{failed[0]}"
-        )
+    _warn_or_raise_about_fit_failures(out, search.error_score)  # as GridSearchCV does
 
     search.n_splits_ = n_splits
     search.multimetric_ = False
@@ -308,7 +307,11 @@ def run_grid(args):
     n_jobs = args.n_jobs
     backend = contextlib.nullcontext()
     client = contextlib.nullcontext()
-    where = f"{n_jobs or 1} process(es)" if n_jobs not in (None, 1) else "this process"
+    where = "this process"
+    if n_jobs not in (None, 1):
+        from joblib import effective_n_jobs
+
+        where = f"{effective_n_jobs(n_jobs)} worker processes"
     if args.scheduler:
         try:
             import joblib
