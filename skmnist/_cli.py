@@ -211,6 +211,11 @@ def _add_grid_command(commands):
         "threads; -1 for one per core (default: 1, or every Dask worker with --scheduler)",
     )
     run.add_argument(
+        "--tf-threads", type=_positive(int), default=1, metavar="N",
+        help="TensorFlow threads of every fit, here and in local workers (default: "
+        "%(default)s; the same in serial and parallel runs, so that their scores agree)",
+    )
+    run.add_argument(
         "--scheduler", metavar="ADDRESS",
         help="run the fits on the Dask cluster at ADDRESS, e.g. tcp://10.0.0.5:8786 "
         "(needs pip install 'skmnist[dask]')",

@@ -9,6 +9,7 @@ Dask worker's log). :func:`run_grid` is the ``skmnist grid`` command.
 """
 
 import math
+import os
 import time
 from itertools import product
 from pathlib import Path
@@ -295,6 +296,11 @@ def run_grid(args):
         flush=True,
     )
 
+    # Every fit gets the same number of TensorFlow threads, here (read when
+    # TensorFlow is imported, just below) and in the worker processes, which
+    # inherit the variable: a float32 sum may round differently with another
+    # number of threads, and the scores must not depend on where a fit ran.
+    os.environ["SKMNIST_TF_THREADS"] = str(args.tf_threads)
     from ._pipeline import make_mlp_pipeline  # imports TensorFlow, quietly
 
     pipe = make_mlp_pipeline(
@@ -329,7 +335,7 @@ def run_grid(args):
     print(
         f"{len(args.hidden_layer_sizes)} hidden layer sizes x {len(args.learning_rate)} "
         f"learning rates x {args.cv} folds = {n_fits} fits of {args.epochs} epoch(s), "
-        f"on {where}",
+        f"on {where}, {args.tf_threads} TensorFlow thread(s) per fit",
         flush=True,
     )
     start = time.perf_counter()

@@ -43,7 +43,8 @@ def subset(mnist):
 
 @pytest.fixture(scope="module")
 def serial(subset):
-    """The reference: scikit-learn's own GridSearchCV.fit, in this process."""
+    """scikit-learn's own GridSearchCV.fit, in this process (so with the same
+    TensorFlow threads as fit_grid_search here)."""
     return _search(n_jobs=None).fit(*subset)
 
 
@@ -87,34 +88,101 @@ def test_fit_grid_search_refuses_what_it_cannot_do(blobs):
                                      return_train_score=True), X, y)
 
 
+def _run_cli(*args):
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    return subprocess.run(
+        [sys.executable, "-m", "skmnist", "grid", *args],
+        capture_output=True, text=True, env=env, timeout=600,
+    )
+
+
+GRID_ARGS = [
+    "--hidden-layer-sizes", "8", "16", "--learning-rate", "1e-2", "--cv", "2", "--epochs", "1",
+    "--subset", str(N_IMAGES), "--random-state", "0", "--no-download",
+]
+NOISE = ("cuda", "absl", "cuInit", "oneDNN", "Epoch 1/1")
+
+
+@pytest.fixture(scope="module")
+def command(mnist, tmp_path_factory):
+    """``skmnist grid`` run serially in a fresh Python, with one TensorFlow thread
+    per fit (its default): the reference scores of the parallel routes."""
+    output = tmp_path_factory.mktemp("grid")
+    result = _run_cli(*GRID_ARGS, "--output", str(output))
+    assert result.returncode == 0, result.stderr
+    return result, output
+
+
+def _csv_scores(path):
+    import pandas as pd
+
+    return pd.read_csv(path)[["split0_test_score", "split1_test_score"]].to_numpy()
+
+
+def test_grid_command_searches_reports_and_writes_its_files(command, mnist):
+    import pandas as pd
+
+    import skmnist
+
+    result, output = command
+    out = result.stdout
+    assert "searching on 1,500 training images (stratified subset)" in out
+    assert "1 TensorFlow thread(s) per fit" in out
+    assert out.count("fold ") == 4 and "[4/4]" in out  # one line per fit
+    assert "rank  hidden" in out and "Test accuracy of the refitted best model: 0." in out
+    for noise in NOISE:
+        assert noise not in out + result.stderr
+
+    results = pd.read_csv(output / "cv_results.csv")
+    assert len(results) == 2
+    for column in ("param_mlp__hidden_layer_sizes", "param_mlp__learning_rate",
+                   "split0_test_score", "split1_test_score", "mean_test_score",
+                   "std_test_score", "rank_test_score", "mean_fit_time", "params"):
+        assert column in results.columns
+    assert (output / "heatmap.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    model = skmnist.load(output / "best_model.skmnist")
+    best = results.loc[results["rank_test_score"].idxmin(), "param_mlp__hidden_layer_sizes"]
+    assert str(model.get_params()["mlp__hidden_layer_sizes"]) == best
+    _, X_test, _, y_test = mnist
+    assert 0.1 < model.score(X_test[:500], y_test[:500]) <= 1
+
+
 def test_two_loky_workers_give_the_serial_scores_quietly_with_capped_threads(
-    subset, serial, capfd
+    subset, command, monkeypatch, capfd
 ):
+    import joblib
     from joblib import Parallel, delayed
 
-    search = fit_grid_search(_search(n_jobs=2), *subset)
-    np.testing.assert_array_equal(_split_scores(search), _split_scores(serial))
-    assert search.best_params_ == serial.best_params_
-
-    # joblib gives each of n workers OMP_NUM_THREADS = cores // n; skmnist's
-    # TensorFlow import caps its thread pools to it, so workers x threads <= cores.
-    per_worker = max(os.cpu_count() // 2, 1)
-    threads = Parallel(n_jobs=2)(delayed(_tf_threads)() for _ in range(4))
-    assert set(threads) == {(per_worker, per_worker)}
+    # joblib gives each loky worker OMP_NUM_THREADS = inner_max_num_threads
+    # (by default cores // n_jobs); skmnist's TensorFlow import caps its pools to it.
+    monkeypatch.setenv("SKMNIST_TF_THREADS", "1")
+    monkeypatch.delenv("SKMNIST_TF_THREADS")
+    with joblib.parallel_config(backend="loky", inner_max_num_threads=1):
+        search = fit_grid_search(_search(n_jobs=2), *subset)
+        threads = Parallel(n_jobs=2)(delayed(_tf_threads)() for _ in range(4))
+    assert set(threads) == {(1, 1)}
+    reference = _csv_scores(command[1] / "cv_results.csv")
+    np.testing.assert_array_equal(_split_scores(search), reference)
     out, err = capfd.readouterr()  # the workers write to this process's descriptors
-    for noise in ("cuda", "absl", "cuInit", "oneDNN", "Epoch 1/1"):
+    for noise in NOISE:
         assert noise not in out + err
 
 
-def test_a_dask_cluster_gives_the_serial_scores_by_both_routes(subset, serial, tmp_path, capfd):
+def test_a_dask_cluster_gives_the_serial_scores_by_both_routes(
+    subset, command, tmp_path, monkeypatch, capfd
+):
     pytest.importorskip("distributed")
     import joblib
-    import pandas as pd
     from dask.distributed import Client, LocalCluster
     from joblib import Parallel, delayed
 
     from skmnist._cli import main
 
+    reference = _csv_scores(command[1] / "cv_results.csv")
+    # Dask's worker processes start with OMP_NUM_THREADS=1; nothing else is set.
+    monkeypatch.setenv("SKMNIST_TF_THREADS", "1")
+    monkeypatch.delenv("SKMNIST_TF_THREADS")
     with (
         LocalCluster(
             n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
@@ -127,69 +195,17 @@ def test_a_dask_cluster_gives_the_serial_scores_by_both_routes(subset, serial, t
             by_gridsearchcv = _search().fit(*subset)
             threads = Parallel()(delayed(_tf_threads)() for _ in range(4))
         capfd.readouterr()
-        status = main([
-            "grid", "--hidden-layer-sizes", "8", "16", "--learning-rate", "1e-2", "--cv", "2",
-            "--epochs", "1", "--subset", str(N_IMAGES), "--random-state", "0", "--no-download",
-            "--scheduler", cluster.scheduler_address, "--output", str(tmp_path),
-        ])
+        status = main(["grid", *GRID_ARGS, "--scheduler", cluster.scheduler_address,
+                       "--output", str(tmp_path)])
     assert status == 0
     out, err = capfd.readouterr()
-    np.testing.assert_array_equal(_split_scores(by_gridsearchcv), _split_scores(serial))
-    by_command = pd.read_csv(tmp_path / "cv_results.csv")
-    np.testing.assert_array_equal(
-        by_command[["split0_test_score", "split1_test_score"]].to_numpy(), _split_scores(serial)
-    )
-    assert set(threads) == {(1, 1)}  # Dask's worker processes get OMP_NUM_THREADS=1
+    assert set(threads) == {(1, 1)}
+    np.testing.assert_array_equal(_split_scores(by_gridsearchcv), reference)
+    np.testing.assert_array_equal(_csv_scores(tmp_path / "cv_results.csv"), reference)
     assert f"on the Dask cluster at {cluster.scheduler_address}" in out
     assert out.count("fold ") == 4
-    for noise in ("cuda", "absl", "cuInit", "oneDNN", "Epoch 1/1"):
+    for noise in NOISE:
         assert noise not in out + err
-
-
-def _run_cli(*args):
-    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
-    return subprocess.run(
-        [sys.executable, "-m", "skmnist", "grid", *args],
-        capture_output=True, text=True, env=env, timeout=600,
-    )
-
-
-def test_grid_command_searches_reports_and_writes_its_files(tmp_path, serial, mnist):
-    import pandas as pd
-
-    result = _run_cli(
-        "--hidden-layer-sizes", "8", "16", "--learning-rate", "1e-2", "--cv", "2",
-        "--epochs", "1", "--subset", str(N_IMAGES), "--random-state", "0", "--no-download",
-        "--output", str(tmp_path / "out"),
-    )
-    assert result.returncode == 0, result.stderr
-    out = result.stdout
-    assert "searching on 1,500 training images (stratified subset)" in out
-    assert out.count("fold ") == 4 and "[4/4]" in out  # one line per fit
-    assert "rank  hidden" in out and "Test accuracy of the refitted best model: 0." in out
-    for noise in ("cuda", "absl", "cuInit", "oneDNN", "Epoch 1/1"):
-        assert noise not in out + result.stderr
-
-    results = pd.read_csv(tmp_path / "out" / "cv_results.csv")
-    assert len(results) == 2
-    for column in ("param_mlp__hidden_layer_sizes", "param_mlp__learning_rate",
-                   "split0_test_score", "split1_test_score", "mean_test_score",
-                   "std_test_score", "rank_test_score", "mean_fit_time", "params"):
-        assert column in results.columns
-    # Another Python, same scores as the reference search here
-    np.testing.assert_array_equal(
-        results[["split0_test_score", "split1_test_score"]].to_numpy(), _split_scores(serial)
-    )
-    assert (tmp_path / "out" / "heatmap.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-
-    import skmnist
-
-    model = skmnist.load(tmp_path / "out" / "best_model.skmnist")
-    assert model.get_params()["mlp__hidden_layer_sizes"] == serial.best_params_[
-        "mlp__hidden_layer_sizes"]
-    assert isinstance(model, type(make_mlp_pipeline()))
-    _, X_test, _, y_test = mnist
-    assert 0.1 < model.score(X_test[:500], y_test[:500]) <= 1
 
 
 def test_grid_help_does_not_import_tensorflow():
@@ -214,3 +230,22 @@ def test_grid_command_refuses_one_fold(capsys):
         main(["grid", "--cv", "1"])
     assert exit.value.code == 2
     assert "expected an integer >= 2" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "env, limit",
+    [
+        ({}, None),
+        ({"OMP_NUM_THREADS": "2"}, 2),
+        ({"SKMNIST_TF_THREADS": "3", "OMP_NUM_THREADS": "1"}, 3),
+        ({"SKMNIST_TF_THREADS": "many", "OMP_NUM_THREADS": "0"}, None),
+    ],
+)
+def test_tensorflow_thread_limit_comes_from_skmnist_then_openmp_variable(monkeypatch, env, limit):
+    from skmnist import _keras
+
+    for var in _keras.THREAD_LIMIT_VARS:
+        monkeypatch.delenv(var, raising=False)
+    for var, value in env.items():
+        monkeypatch.setenv(var, value)
+    assert _keras._thread_limit() == limit
