@@ -335,7 +335,8 @@ def run_grid(args):
     print(
         f"{len(args.hidden_layer_sizes)} hidden layer sizes x {len(args.learning_rate)} "
         f"learning rates x {args.cv} folds = {n_fits} fits of {args.epochs} epoch(s), "
-        f"on {where}, {args.tf_threads} TensorFlow thread(s) per fit",
+        f"on {where}"
+        + ("" if args.scheduler else f", {args.tf_threads} TensorFlow thread(s) per fit"),
         flush=True,
     )
     start = time.perf_counter()
