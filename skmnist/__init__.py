@@ -21,6 +21,7 @@ _SUBMODULES = {
     "fit_grid_search": "._grid",
     "save": "._persistence",
     "load": "._persistence",
+    "prepare_digit_image": "._images",
 }
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "load",
     "load_mnist",
     "make_mlp_pipeline",
+    "prepare_digit_image",
     "save",
 ]
 

@@ -1,5 +1,6 @@
 """The Dense MLP classifier: a scikit-learn 1.9 citizen on top of scikeras."""
 
+import time
 from numbers import Integral, Real
 
 import numpy as np
@@ -21,13 +22,26 @@ from sklearn.utils.validation import (
 
 from ._inference import forward
 from ._keras import keras, tf
-from ._model import ACTIVATIONS, OPTIMIZERS, build_mlp, make_optimizer
+from ._model import ACTIVATIONS, OPTIMIZERS, build_mlp
+from ._training import get_trainer, layer_seed
 
 from scikeras.wrappers import KerasClassifier  # noqa: E402  (after the quiet Keras import)
 
 __all__ = ["DenseMLPClassifier"]
 
 _MAX_SEED = 2**31 - 1
+_EPSILON = 1e-7  # Keras' clipping of probabilities in the cross-entropy
+
+
+def _validation_scores(validation_data, coefs, intercepts, estimator):
+    """Loss and accuracy on the held-out data, computed as Keras computes them."""
+    X, y = validation_data[0], validation_data[1]
+    w = validation_data[2] if len(validation_data) > 2 else np.ones(len(y), dtype=np.float32)
+    proba = forward(X, coefs, intercepts, ACTIVATIONS[estimator.activation])
+    picked = np.clip(proba[np.arange(len(y)), y], _EPSILON, 1 - _EPSILON)
+    loss = float(np.sum(-np.log(picked) * w) / len(y))
+    accuracy = float(np.sum((proba.argmax(axis=1) == y) * w) / max(np.sum(w), 1e-12))
+    return {"val_loss": loss, "val_accuracy": accuracy}
 
 
 class _ClassifierMixinBeforeBaseEstimator(type):
@@ -116,9 +130,15 @@ class DenseMLPClassifier(KerasClassifier, metaclass=_ClassifierMixinBeforeBaseEs
     random_state : int, RandomState instance or None, default=None
         Seeds the initial weights, the dropout masks, the order of the
         batches and the validation split. An int makes :meth:`fit`
-        reproducible bit for bit on the same machine. The seed is given to
-        each random operation; TensorFlow's global seed and determinism
-        settings are left untouched.
+        reproducible bit for bit on the same machine, in any process. A
+        RandomState instance gives a new seed, drawn from it, to each call of
+        :meth:`fit` (a reproducible sequence of different networks). None
+        draws the seed from NumPy's global random state at each fit: a
+        different network each time, unless the program itself calls
+        ``np.random.seed`` first (skmnist never does). The seed is given to
+        each random operation; TensorFlow's global seed and op-determinism
+        setting, and Python's random state, are left untouched, and so is
+        NumPy's global state unless `random_state` is None.
 
     verbose : int, default=0
         0 is silent, 1 shows a progress bar per epoch, 2 one line per epoch.
@@ -330,54 +350,66 @@ class DenseMLPClassifier(KerasClassifier, metaclass=_ClassifierMixinBeforeBaseEs
         return encoded.astype(np.int32)
 
     def _seed(self):
-        if self.random_state is None:
-            return None
+        """The fit's seed: drawn from `random_state` (from NumPy's global RNG if None)."""
         return int(check_random_state(self.random_state).randint(_MAX_SEED))
 
     # -- building and training -------------------------------------------------
 
-    def _build(self, n_features, seed, *, decay_steps=None):
+    def _check_classes(self):
         if len(self.classes_) < 2:
             raise ValueError(
                 f"{type(self).__name__} needs samples of at least 2 classes to learn, "
                 f"but the training labels contain only one class: {self.classes_[0]}. "
                 "Pass samples of every class you want it to predict."
             )
-        self.model_ = build_mlp(
-            n_features,
+
+    def _trainer(self):
+        """The compiled training loop for this architecture (cached, reused)."""
+        return get_trainer(
+            self.n_features_in_,
             len(self.classes_),
             hidden_layer_sizes=self._check_hidden_layer_sizes(),
             activation=self.activation,
             dropout=self.dropout,
-            seed=seed,
+            optimizer=self.optimizer,
+            learning_rate=self.learning_rate,
         )
-        self.model_.compile(
-            optimizer=make_optimizer(self.optimizer, self.learning_rate, decay_steps=decay_steps),
-            loss="sparse_categorical_crossentropy",
-            metrics=["accuracy"],
-        )
+
+    def _start(self, seed):
+        """Fresh random weights from ``seed``, and an empty history."""
+        self._check_classes()
+        trainer = self._trainer()
+        trainer.reset(seed)
+        self._keep(trainer)
         self._hidden_activation = ACTIVATIONS[self.activation]
         self.history_ = {}
         self.n_iter_ = 0
-        self._snapshot_weights()
+        self._seed_ = seed
+        return trainer
 
-    def _snapshot_weights(self):
-        dense = [layer for layer in self.model_.layers if isinstance(layer, keras.layers.Dense)]
-        self.coefs_ = [np.asarray(layer.kernel.numpy()) for layer in dense]
-        self.intercepts_ = [np.asarray(layer.bias.numpy()) for layer in dense]
+    def _keep(self, trainer):
+        """Copy the trainer's weights and optimizer state into the estimator."""
+        self.coefs_, self.intercepts_ = trainer.weights()
+        self._optimizer_state = trainer.optimizer_state()
+        self._model = None  # model_ is rebuilt from the new weights when asked for
 
-    def _restore(self, n_features, classes, coefs, intercepts, *, history=None, n_iter=0):
-        """Make this (unfitted) classifier fitted with saved weights (skmnist.load).
+    def _restore(
+        self, n_features, classes, coefs, intercepts, *, history=None, n_iter=0, seed=0,
+        optimizer_state=None,
+    ):
+        """Make this unfitted classifier fitted with saved weights (skmnist.load).
 
-        Builds the network from the current parameters, then sets the kernel and
-        bias of each Dense layer; the shapes must match, else ValueError.
+        The kernels and biases must have the shapes of the network the current
+        parameters describe, and the optimizer state (None: a fresh optimizer)
+        those of its optimizer's variables, else ValueError. ``model_`` is
+        rebuilt from the weights on first use, as after a fit.
         """
         self._validate_params()
         self.classes_ = np.asarray(classes)
         self.n_features_in_ = int(n_features)
-        self._build(self.n_features_in_, seed=None)
-        dense = [layer for layer in self.model_.layers if isinstance(layer, keras.layers.Dense)]
-        expected = [(tuple(layer.kernel.shape), tuple(layer.bias.shape)) for layer in dense]
+        self._check_classes()
+        units = [self.n_features_in_, *self._check_hidden_layer_sizes(), len(self.classes_)]
+        expected = [((a, b), (b,)) for a, b in zip(units[:-1], units[1:])]
         found = [(np.shape(w), np.shape(b)) for w, b in zip(coefs, intercepts)]
         if len(coefs) != len(intercepts) or found != expected:
             raise ValueError(
@@ -385,50 +417,107 @@ class DenseMLPClassifier(KerasClassifier, metaclass=_ClassifierMixinBeforeBaseEs
                 f"expected kernel and bias shapes {expected}, got {found}. The file is "
                 "corrupt or its parameters were changed."
             )
-        for layer, kernel, bias in zip(dense, coefs, intercepts):
-            layer.set_weights([np.asarray(kernel, np.float32), np.asarray(bias, np.float32)])
-        self._snapshot_weights()
+        if optimizer_state is not None:
+            variables = self._trainer().optimizer.variables
+            wanted = [tuple(v.shape) for v in variables]
+            if [np.shape(v) for v in optimizer_state] != wanted:
+                raise ValueError(
+                    f"The saved optimizer state does not fit the {self.optimizer!r} "
+                    f"optimizer of this network: expected shapes {wanted}, got "
+                    f"{[np.shape(v) for v in optimizer_state]}. The file is corrupt or its "
+                    "parameters were changed."
+                )
+            optimizer_state = [np.array(v, dtype=var.dtype) for v, var in zip(optimizer_state, variables)]
+        self.coefs_ = [np.array(w, dtype=np.float32) for w in coefs]
+        self.intercepts_ = [np.array(b, dtype=np.float32) for b in intercepts]
+        self._optimizer_state = optimizer_state
+        self._model = None
+        self._hidden_activation = ACTIVATIONS[self.activation]
+        self._seed_ = int(seed)
         self.history_ = {key: list(values) for key, values in (history or {}).items()}
         self.n_iter_ = int(n_iter)
         return self
 
-    def _batches(self, X, y, sample_weight, seed):
-        """Shuffled mini-batches, reshuffled every epoch from ``seed``."""
-        arrays = (X, y) if sample_weight is None else (X, y, sample_weight)
-        tensors = tuple(tf.convert_to_tensor(a) for a in arrays)
+    def _train(self, trainer, X, y, sample_weight, *, epochs, decay_steps, validation_data=None):
+        """Run ``epochs`` epochs; record the history; keep the final (or best) weights."""
         n_samples = X.shape[0]
-        return (
-            tf.data.Dataset.range(n_samples)
-            .shuffle(n_samples, seed=seed, reshuffle_each_iteration=True)
-            .batch(self.batch_size)
-            .map(lambda idx: tuple(tf.gather(t, idx) for t in tensors))
-            .prefetch(tf.data.AUTOTUNE)
+        if sample_weight is None:
+            sample_weight = np.ones(n_samples, dtype=np.float32)
+        data = (
+            tf.convert_to_tensor(X),
+            tf.convert_to_tensor(y),
+            tf.convert_to_tensor(sample_weight),
         )
-
-    def _train(self, X, y, sample_weight, *, epochs, seed, validation_data=None):
-        callbacks = []
-        if validation_data is not None:
-            callbacks.append(
-                keras.callbacks.EarlyStopping(
-                    monitor="val_loss",
-                    patience=self.n_iter_no_change,
-                    restore_best_weights=True,
-                    verbose=int(self.verbose > 0),
-                )
+        trainer.set_learning_rate(self.learning_rate, decay_steps)
+        history = {key: list(values) for key, values in self.history_.items()}
+        best = (np.inf, None, 0)  # validation loss, weights, epochs without improvement
+        for epoch in range(self.n_iter_, self.n_iter_ + epochs):
+            started = time.perf_counter()
+            progress = self._progress_bar(epoch, epochs)
+            order = np.random.default_rng([self._seed_, epoch]).permutation(n_samples)
+            loss, accuracy = trainer.run_epoch(
+                data,
+                order,
+                self.batch_size,
+                layer_seed(self._seed_, 1000 + epoch),
+                progress=progress,
             )
-        history = self.model_.fit(
-            self._batches(X, y, sample_weight, seed),
-            epochs=self.n_iter_ + epochs,
-            initial_epoch=self.n_iter_,
-            validation_data=validation_data,
-            callbacks=callbacks,
-            shuffle=False,  # the dataset shuffles itself, from the seed
-            verbose=self.verbose,
-        )
-        for key, values in history.history.items():
-            self.history_.setdefault(key, []).extend(float(v) for v in values)
-        self.n_iter_ = len(self.history_["loss"])
-        self._snapshot_weights()
+            record = {"loss": loss, "accuracy": accuracy}
+            if validation_data is not None:
+                coefs, intercepts = trainer.weights()
+                record.update(_validation_scores(validation_data, coefs, intercepts, self))
+            for key, value in record.items():
+                history.setdefault(key, []).append(float(value))
+            self._report_epoch(epoch, record, time.perf_counter() - started)
+            if validation_data is not None:
+                if record["val_loss"] < best[0]:
+                    best = (record["val_loss"], (coefs, intercepts), 0)
+                else:
+                    best = (best[0], best[1], best[2] + 1)
+                    if best[2] >= self.n_iter_no_change:
+                        if self.verbose:
+                            print(
+                                f"Early stopping after epoch {epoch + 1}: no better validation "
+                                f"loss for {self.n_iter_no_change} epochs; keeping the "
+                                "weights of the best epoch."
+                            )
+                        break
+        if validation_data is not None and best[1] is not None:
+            trainer.set_weights(*best[1], trainer.optimizer_state())
+        self._keep(trainer)
+        self.history_ = history
+        self.n_iter_ = len(history["loss"])
+
+    def _progress_bar(self, epoch, epochs):
+        if self.verbose != 1:
+            return None
+        print(f"Epoch {epoch + 1}/{self.n_iter_ + epochs}")
+        bar = keras.utils.Progbar(None, verbose=1)
+
+        def update(step, n_steps):
+            bar.target = n_steps
+            bar.update(step)
+
+        return update
+
+    def _report_epoch(self, epoch, record, seconds):
+        if self.verbose >= 2:
+            scores = " - ".join(f"{key}: {value:.4f}" for key, value in record.items())
+            print(f"Epoch {epoch + 1} - {seconds:.1f}s - {scores}")
+
+    def _atomic(self, work, *args, **kwargs):
+        """Run ``work``; if it fails or is interrupted, restore the previous state.
+
+        A KeyboardInterrupt during an epoch leaves the estimator as it was
+        before the call (unfitted, or with its previous fit), never half-built.
+        """
+        saved = dict(self.__dict__)
+        try:
+            return work(*args, **kwargs)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(saved)
+            raise
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -450,9 +539,18 @@ class DenseMLPClassifier(KerasClassifier, metaclass=_ClassifierMixinBeforeBaseEs
         -------
         self : DenseMLPClassifier
             The fitted classifier.
+
+        Notes
+        -----
+        If the fit is interrupted (Ctrl-C) or fails, the classifier is left
+        as it was before the call.
         """
+        return self._atomic(self._fit, X, y, sample_weight)
+
+    def _fit(self, X, y, sample_weight):
         X, y = self._validate_X_y(X, y, reset=True)
         self.classes_ = unique_labels(y)
+        self._check_classes()
         y, sample_weight = self._encode_targets(X, y, sample_weight)
         seed = self._seed()
         validation_data = None
@@ -460,11 +558,19 @@ class DenseMLPClassifier(KerasClassifier, metaclass=_ClassifierMixinBeforeBaseEs
             X, y, sample_weight, validation_data = self._split_validation(
                 X, y, sample_weight, seed
             )
-        decay_steps = None
+        decay_steps = 0
         if self.learning_rate_schedule == "cosine":
             decay_steps = self.epochs * -(-X.shape[0] // self.batch_size)
-        self._build(X.shape[1], seed, decay_steps=decay_steps)
-        self._train(X, y, sample_weight, epochs=self.epochs, seed=seed, validation_data=validation_data)
+        trainer = self._start(seed)
+        self._train(
+            trainer,
+            X,
+            y,
+            sample_weight,
+            epochs=self.epochs,
+            decay_steps=decay_steps,
+            validation_data=validation_data,
+        )
         return self
 
     def _split_validation(self, X, y, sample_weight, seed):
@@ -491,7 +597,7 @@ class DenseMLPClassifier(KerasClassifier, metaclass=_ClassifierMixinBeforeBaseEs
 
         The first call builds the network; it needs `classes`, every label of
         the problem, as the later batches may not show them all.
-        `early_stopping` does not apply.
+        `early_stopping` does not apply, and the learning rate is constant.
 
         Parameters
         ----------
@@ -512,15 +618,20 @@ class DenseMLPClassifier(KerasClassifier, metaclass=_ClassifierMixinBeforeBaseEs
         self : DenseMLPClassifier
             The updated classifier.
         """
+        return self._atomic(self._partial_fit, X, y, classes, sample_weight)
+
+    def _partial_fit(self, X, y, classes, sample_weight):
         first_call = _check_partial_fit_first_call(self, classes)
         if first_call:
             self._validate_params()
         X, y = self._validate_X_y(X, y, reset=first_call)
         y, sample_weight = self._encode_targets(X, y, sample_weight)
-        seed = self._seed()
         if first_call:
-            self._build(X.shape[1], seed)
-        self._train(X, y, sample_weight, epochs=1, seed=seed)
+            trainer = self._start(self._seed())
+        else:
+            trainer = self._trainer()
+            trainer.set_weights(self.coefs_, self.intercepts_, self._optimizer_state)
+        self._train(trainer, X, y, sample_weight, epochs=1, decay_steps=0)
         return self
 
     def initialize(self, X, y):
@@ -542,8 +653,40 @@ class DenseMLPClassifier(KerasClassifier, metaclass=_ClassifierMixinBeforeBaseEs
         self._validate_params()
         X, y = self._validate_X_y(X, y, reset=True)
         self.classes_ = unique_labels(y)
-        self._build(X.shape[1], self._seed())
+        self._start(self._seed())
         return self
+
+    # -- the Keras model -------------------------------------------------------
+
+    @property
+    def model_(self):
+        """The trained network as a ``keras.Sequential`` (built on first use).
+
+        Training runs in a compiled loop shared by every fit of the same
+        architecture; this model is a copy of the fitted weights, for Keras
+        users (``model_.summary()``, ``model_.predict``, ``model_.save``).
+        """
+        check_is_fitted(self)
+        model = self.__dict__.get("_model")
+        if model is None:
+            model = build_mlp(
+                self.n_features_in_,
+                len(self.classes_),
+                hidden_layer_sizes=self._check_hidden_layer_sizes(),
+                activation=self.activation,
+                dropout=self.dropout,
+                seed=0,
+            )
+            dense = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
+            for layer, coef, intercept in zip(dense, self.coefs_, self.intercepts_):
+                layer.set_weights([coef, intercept])
+            self._model = model
+        return model
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop("_model", None)  # rebuilt from coefs_ and intercepts_ when needed
+        return state
 
     # -- prediction ------------------------------------------------------------
 

@@ -5,6 +5,7 @@ Only the standard library is imported at module level, so that ``skmnist
 """
 
 import argparse
+import os
 import sys
 import time
 
@@ -149,7 +150,50 @@ def _build_parser():
     )
     out.add_argument("--quiet", action="store_true", help="no progress bar")
     _add_grid_command(commands)
+    _add_report_and_predict(commands)
     return parser
+
+
+def _add_report_and_predict(commands):
+    report = commands.add_parser(
+        "report",
+        help="evaluate a saved model on MNIST's test images; write figures and a web page",
+        description=(
+            "Evaluate a model saved by 'skmnist train' (or skmnist.save) on MNIST's 10,000 "
+            "test images and write, into DIR: confusion_matrix.png, classification_report.txt "
+            "and .csv, misclassified.png, history.png, network.png, digits.png and index.html, "
+            "a page showing them all (open it in a browser). Needs matplotlib: "
+            'pip install "skmnist[plot]".'
+        ),
+    )
+    report.add_argument("model", metavar="MODEL", help="a model file written by skmnist train")
+    report.add_argument(
+        "--output", metavar="DIR", required=True, help="folder to write the report into"
+    )
+    report.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="folder holding MNIST (as for train); default: $SKMNIST_DATA, then the Keras "
+        "cache, then a download",
+    )
+    report.add_argument(
+        "--no-download", action="store_true", help="fail instead of downloading MNIST"
+    )
+
+    predict = commands.add_parser(
+        "predict",
+        help="classify your own images of digits",
+        description=(
+            "Classify pictures of single handwritten digits (photos or drawings, any size, "
+            "dark on light or light on dark): each is turned into MNIST's form (grey levels, "
+            "inverted if the background is light, cropped to the digit, fitted in 20x20, "
+            "centred by mass in 28x28) and given to the model. Prints one line per image: "
+            "path, TAB, predicted label, TAB, its probability. Needs Pillow: "
+            'pip install "skmnist[plot]".'
+        ),
+    )
+    predict.add_argument("model", metavar="MODEL", help="a model file written by skmnist train")
+    predict.add_argument("images", metavar="IMAGE", nargs="+", help="image files (PNG, JPEG, ...)")
 
 
 def _add_grid_command(commands):
@@ -294,6 +338,47 @@ def _grid(args):
     return run_grid(args)
 
 
+def _report(args):
+    from ._datasets import load_mnist
+    from ._persistence import load
+
+    model = load(args.model)
+    data = load_mnist(args.data_dir, download=not args.no_download)
+    from ._report import write_report
+
+    summary = write_report(
+        model, data.X_test, data.y_test, args.output,
+        model_name=os.path.basename(args.model), data_source=str(data.source),
+    )
+    print(
+        f"Test accuracy {summary['accuracy']:.4f} on {summary['n_test']:,} images "
+        f"({summary['n_misclassified']:,} misclassified)"
+    )
+    print(f"Report written to {summary['index']}")
+    return 0
+
+
+def _predict(args):
+    import numpy as np
+
+    from ._images import prepare_digit_image
+    from ._persistence import load
+
+    model = load(args.model)
+    status = 0
+    for path in args.images:
+        try:
+            digit = prepare_digit_image(path)
+        except ValueError as exc:
+            print(f"skmnist predict: error: {path}: {exc}", file=sys.stderr)
+            status = 1
+            continue
+        proba = model.predict_proba(digit[np.newaxis])[0]
+        best = int(np.argmax(proba))
+        print(f"{path}\t{model.classes_[best]}\t{proba[best]:.4f}", flush=True)
+    return status
+
+
 def main(argv=None):
     """Run the ``skmnist`` command line.
 
@@ -305,7 +390,8 @@ def main(argv=None):
     Returns
     -------
     status : int
-        0 on success, 1 when the data or the parameters are refused.
+        0 on success, 1 when the data, the parameters or a file (model, image) are
+        refused, or an optional dependency of the command is missing.
 
     Examples
     --------
@@ -315,7 +401,9 @@ def main(argv=None):
     """
     args = _build_parser().parse_args(argv)
     try:
-        return {"train": _train, "grid": _grid}[args.command](args)
-    except (ValueError, TypeError, OSError) as exc:
+        return {"train": _train, "grid": _grid, "report": _report, "predict": _predict}[
+            args.command
+        ](args)
+    except (ValueError, TypeError, OSError, ImportError) as exc:
         print(f"skmnist {args.command}: error: {exc}", file=sys.stderr)
         return 1

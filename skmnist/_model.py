@@ -2,7 +2,7 @@
 
 from ._keras import keras
 
-__all__ = ["ACTIVATIONS", "OPTIMIZERS", "build_mlp", "make_optimizer"]
+__all__ = ["ACTIVATIONS", "DEFAULT_LEARNING_RATE", "OPTIMIZERS", "build_mlp"]
 
 #: scikit-learn's activation names (MLPClassifier's), and two modern ones,
 #: mapped to Keras' names.
@@ -64,26 +64,3 @@ def build_mlp(n_features, n_classes, *, hidden_layer_sizes, activation, dropout,
         )
     )
     return keras.Sequential(layers, name="dense_mlp")
-
-
-def make_optimizer(optimizer, learning_rate, *, decay_steps=None):
-    """Return a new Keras optimizer for one model.
-
-    ``optimizer`` is a name of :data:`OPTIMIZERS` or a Keras optimizer
-    instance; an instance is copied through its config (a Keras optimizer can
-    only ever serve one model), with its learning rate replaced by
-    ``learning_rate`` unless that is None. With ``decay_steps``, the rate
-    given by ``learning_rate`` (or the default of a name) follows a cosine
-    decay from its value to 0 over that many steps.
-    """
-    if isinstance(optimizer, str):
-        cls, config = OPTIMIZERS[optimizer], {}
-        rate = DEFAULT_LEARNING_RATE if learning_rate is None else learning_rate
-    else:
-        cls, config = type(optimizer), optimizer.get_config()
-        rate = learning_rate
-    if rate is not None:
-        if decay_steps:
-            rate = keras.optimizers.schedules.CosineDecay(rate, decay_steps=decay_steps)
-        config["learning_rate"] = rate
-    return cls.from_config(config)

@@ -188,8 +188,11 @@ def _fitted_attributes(estimator, writer, names):
             fitted[attr] = int(value)
         elif attr == "image_shape_":
             fitted[attr] = [int(v) for v in value]
-        elif attr == "history_":
-            fitted[attr] = {str(k): [float(v) for v in values] for k, values in value.items()}
+        elif attr == "history_":  # arrays, as a diverged fit may have NaN losses
+            fitted[attr] = {
+                str(k): writer.array(np.asarray(values, dtype=np.float64))
+                for k, values in value.items()
+            }
         else:  # arrays: classes_
             fitted[attr] = writer.array(value)
     return fitted
@@ -243,6 +246,12 @@ def _describe(estimator, writer):
         )
         entry["fitted"]["coefs_"] = [writer.array(a) for a in estimator.coefs_]
         entry["fitted"]["intercepts_"] = [writer.array(a) for a in estimator.intercepts_]
+        # what partial_fit needs to go on exactly as without saving
+        state = getattr(estimator, "_optimizer_state", None)
+        if state is not None:
+            entry["fitted"]["optimizer_state"] = [writer.array(a) for a in state]
+        if getattr(estimator, "_seed_", None) is not None:
+            entry["fitted"]["seed"] = int(estimator._seed_)
     output = getattr(estimator, "_sklearn_output_config", None)
     if output:
         entry["output"] = {k: str(v) for k, v in output.items() if isinstance(v, str)}
@@ -298,10 +307,10 @@ def save(estimator, path):
 
     Notes
     -----
-    The optimizer's internal state (Adam's moment estimates) is not saved: a
-    :meth:`~DenseMLPClassifier.partial_fit` after :func:`load` starts a fresh
-    optimizer from the saved weights. The format is described in
-    ``docs/persistence.md``.
+    The optimizer's state (such as Adam's moment estimates) and the fit's
+    seed are saved too, so :meth:`~DenseMLPClassifier.partial_fit` after
+    :func:`load` goes on exactly as it would have without saving. The format
+    is described in ``docs/persistence.md``.
 
     Examples
     --------
@@ -567,13 +576,26 @@ def _build(reader, entry):
                 reader.array(fitted["classes_"]),
                 [reader.array(e) for e in fitted["coefs_"]],
                 [reader.array(e) for e in fitted["intercepts_"]],
-                history={str(k): [float(v) for v in vs] for k, vs in fitted["history_"].items()},
+                history={
+                    str(k): [float(v) for v in reader.array(ref)]
+                    for k, ref in fitted["history_"].items()
+                },
                 n_iter=int(fitted["n_iter_"]),
+                seed=int(fitted.get("seed", 0)),
+                optimizer_state=(
+                    None
+                    if fitted.get("optimizer_state") is None
+                    else [reader.array(ref) for ref in fitted["optimizer_state"]]
+                ),
             )
         if names is not None:
             estimator.feature_names_in_ = np.asarray([str(v) for v in names], dtype=object)
-    except (KeyError, TypeError, AttributeError) as exc:
+    except (KeyError, AttributeError) as exc:
         raise reader.corrupt(f"the fitted state of {name} is incomplete ({exc!r})") from exc
+    except (TypeError, ValueError) as exc:  # parameters or weights that do not fit
+        if str(exc).startswith(f"{reader.path}:"):
+            raise
+        raise _refuse(reader.path, f"cannot rebuild {name}: {exc}") from exc
     output = entry.get("output")
     if isinstance(output, dict) and output.get("transform"):
         estimator.set_output(transform=str(output["transform"]))

@@ -7,17 +7,39 @@ from sklearn.pipeline import Pipeline
 from ._classifier import DenseMLPClassifier
 from ._scaler import PixelScaler
 
-__all__ = ["make_mlp_pipeline"]
+__all__ = ["PRESETS", "make_mlp_pipeline"]
 
 _SCALER_PARAMS = frozenset(inspect.signature(PixelScaler).parameters)
 _MLP_PARAMS = frozenset(inspect.signature(DenseMLPClassifier).parameters)
 
+#: Named sets of parameters for ``make_mlp_pipeline(preset=...)``; measured
+#: on MNIST with 2 CPU cores (``benchmarks/bench_performance.py``).
+PRESETS = {
+    # The classifier's own defaults: 512-256 ReLU, dropout 0.2, Adam 1e-3 with
+    # a cosine schedule, 15 epochs of batches of 128 (98.5-98.6%, ~30 s).
+    "default": {},
+    # Wider and longer, still a plain MLP (no convolution, no augmentation).
+    "best": {
+        "hidden_layer_sizes": (1200, 1200),
+        "dropout": 0.5,
+        "epochs": 40,
+        "batch_size": 256,
+    },
+}
 
-def make_mlp_pipeline(**params):
+
+def make_mlp_pipeline(preset="default", **params):
     """Build the skmnist pipeline: ``PixelScaler`` then ``DenseMLPClassifier``.
 
     Parameters
     ----------
+    preset : {"default", "best"}, default="default"
+        A named starting set of parameters (:data:`PRESETS`), which `params`
+        override. "default" keeps the classifier's defaults (98.5-98.6% test
+        accuracy on MNIST, trained in about 30 s on 2 CPU cores); "best" is a
+        wider network trained longer (1200-1200 units, dropout 0.5, 40
+        epochs of batches of 256: 98.8%, in about 5 minutes).
+
     **params
         Parameters of either step, by their own names: ``center`` goes to the
         :class:`PixelScaler`, everything else (``hidden_layer_sizes``,
@@ -37,6 +59,9 @@ def make_mlp_pipeline(**params):
     TypeError
         If a parameter belongs to neither step.
 
+    ValueError
+        If `preset` is not a name of :data:`PRESETS`.
+
     See Also
     --------
     PixelScaler : The first step.
@@ -54,12 +79,21 @@ def make_mlp_pipeline(**params):
     (32,)
     >>> is_classifier(pipe)
     True
+    >>> make_mlp_pipeline(preset="best")["mlp"].hidden_layer_sizes
+    (1200, 1200)
     >>> rng = np.random.RandomState(0)
     >>> images = rng.randint(0, 256, size=(60, 28, 28)).astype(np.uint8)
     >>> labels = np.repeat([0, 1, 2], 20)
     >>> pipe.set_params(mlp__random_state=0).fit(images, labels).predict(images[:2]).shape
     (2,)
     """
+    if not isinstance(preset, str) or preset not in PRESETS:
+        raise ValueError(
+            f"make_mlp_pipeline() got preset={preset!r}; expected one of "
+            f"{sorted(PRESETS)}. Leave it out for the defaults, or pass parameters "
+            "such as hidden_layer_sizes=(1024, 1024) yourself."
+        )
+    params = {**PRESETS[preset], **params}
     unknown = sorted(set(params) - _SCALER_PARAMS - _MLP_PARAMS)
     if unknown:
         raise TypeError(

@@ -209,9 +209,13 @@ class PixelScaler(TransformerMixin, BaseEstimator):
             self,
             X,
             reset=reset,
-            dtype=[np.float32, np.float64],
+            # uint8 images (MNIST's own type) are kept as they are: no copy, and
+            # no need to look for NaN or out-of-range values.
+            dtype=[np.float32, np.float64, np.uint8],
             ensure_all_finite=False,  # checked below, in pixel terms
         )
+        if X.dtype == np.uint8:
+            return X, image_shape
         if X.size:
             n_nan = int(np.count_nonzero(np.isnan(X)))
             if n_nan:
@@ -293,7 +297,7 @@ class PixelScaler(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X, _ = self._validate_pixels(X, reset=False)
-        X_scaled = np.asarray(X, dtype=np.float32) / np.float32(MAX_PIXEL)
+        X_scaled = np.divide(X, np.float32(MAX_PIXEL), dtype=np.float32)
         if self.center:
             X_scaled -= np.float32(0.5)
         return X_scaled

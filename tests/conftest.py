@@ -40,3 +40,17 @@ def blobs():
     X, y = make_blobs(n_samples=300, centers=3, n_features=10, random_state=0)
     X = (X - X.min()) / (X.max() - X.min())
     return X.astype(np.float32), y
+
+
+@pytest.fixture(scope="session")
+def trained_model_file(mnist, tmp_path_factory):
+    """A model file written by ``skmnist train`` (256 ReLU units, 3 epochs, all 60,000 images)."""
+    from skmnist._cli import main
+
+    path = tmp_path_factory.mktemp("model") / "mnist-256.skmnist"
+    status = main([
+        "train", "--hidden-layer-sizes", "256", "--epochs", "3", "--random-state", "0",
+        "--no-download", "--quiet", "--output", str(path),
+    ])
+    assert status == 0
+    return path

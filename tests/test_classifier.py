@@ -117,7 +117,9 @@ def test_seeded_fit_leaves_tensorflow_global_state_alone_and_unseeded_fit_works(
     from tensorflow.python.framework.config import is_op_determinism_enabled
 
     assert not is_op_determinism_enabled()
-    unseeded = DenseMLPClassifier(**dict(FAST, dropout=0.2, random_state=None)).fit(X, y)
+    unseeded = DenseMLPClassifier(
+        **dict(FAST, dropout=0.2, learning_rate=1e-2, random_state=None)
+    ).fit(X, y)
     assert unseeded.score(X, y) > 0.9
     # and plain Keras random ops without a seed still run
     keras.layers.Dropout(0.5)(np.ones((2, 4), dtype="float32"), training=True)
@@ -171,21 +173,29 @@ def test_optimizer_instance_is_copied_and_takes_learning_rate(blobs):
     sgd = keras.optimizers.SGD(learning_rate=0.5, momentum=0.9)
     params = dict(FAST, optimizer=sgd, learning_rate_schedule="constant")
     clf = DenseMLPClassifier(**dict(params, learning_rate=0.01)).fit(X, y)
-    assert clf.model_.optimizer is not sgd
-    assert np.isclose(float(clf.model_.optimizer.learning_rate), 0.01)
-    assert np.isclose(float(clf.model_.optimizer.momentum), 0.9)
+    trained_by = clf._trainer().optimizer
+    assert trained_by is not sgd and isinstance(trained_by, keras.optimizers.SGD)
+    assert np.isclose(float(trained_by.learning_rate), 0.01)
+    assert np.isclose(float(trained_by.momentum), 0.9)
+    assert int(trained_by.iterations) == 20 * 10  # 20 epochs of 10 batches
     assert int(sgd.iterations) == 0  # the user's instance was not trained
     kept = DenseMLPClassifier(**dict(params, epochs=1, learning_rate=None)).fit(X, y)
-    assert np.isclose(float(kept.model_.optimizer.learning_rate), 0.5)
+    assert np.isclose(float(kept._trainer().optimizer.learning_rate), 0.5)
 
 
 def test_cosine_schedule_decays_the_rate_to_zero_over_the_epochs(blobs):
     X, y = blobs
     clf = DenseMLPClassifier(**dict(FAST, epochs=3, learning_rate=0.01)).fit(X, y)
-    schedule = clf.model_.optimizer._learning_rate
-    assert isinstance(schedule, keras.optimizers.schedules.CosineDecay)
-    assert schedule.decay_steps == 3 * 10  # 300 samples in batches of 32
-    assert np.isclose(float(schedule(0)), 0.01) and float(schedule(30)) == 0
+    schedule = clf._trainer().rate
+    assert float(schedule.decay_steps) == 3 * 10  # 300 samples in batches of 32
+    assert np.isclose(float(schedule(0)), 0.01)
+    assert np.isclose(float(schedule(15)), 0.005)
+    assert float(schedule(30)) < 1e-9
+    assert float(clf._trainer().optimizer.learning_rate) < 1e-9  # after the 30 steps
+    constant = DenseMLPClassifier(
+        **dict(FAST, epochs=3, learning_rate=0.01, learning_rate_schedule="constant")
+    ).fit(X, y)
+    assert np.isclose(float(constant._trainer().optimizer.learning_rate), 0.01)
 
 
 def test_pickle_round_trip_predicts_the_same_and_trains_on(blobs):
@@ -283,3 +293,89 @@ def test_bad_labels_are_refused_before_a_network_is_built(y, message):
     with pytest.raises(ValueError, match=message):
         clf.fit(np.zeros((4, 2)), y)
     assert _unbuilt(clf)
+
+
+# -- reproducibility --------------------------------------------------------------
+
+_FIT_IN_A_FRESH_PROCESS = """
+import sys
+import numpy as np
+from sklearn.datasets import load_digits
+from skmnist import make_mlp_pipeline
+
+X, y = load_digits(return_X_y=True)
+images = (X * 15).reshape(-1, 8, 8)
+pipe = make_mlp_pipeline(hidden_layer_sizes=(32, 16), dropout=0.3, epochs=2, batch_size=32,
+                         early_stopping=True, random_state=int(sys.argv[1]))
+pipe.fit(images[:600], y[:600])
+np.save(sys.argv[2], pipe.predict_proba(images[1200:]))
+"""
+
+
+def test_same_random_state_gives_identical_predict_proba_in_two_processes(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, PYTHONPATH=root)
+    outs = [tmp_path / f"proba{run}.npy" for run in range(2)]
+    runs = [  # side by side: two independent processes
+        subprocess.Popen(
+            [sys.executable, "-c", _FIT_IN_A_FRESH_PROCESS, "0", str(out)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=root,
+        )
+        for out in outs
+    ]
+    for run in runs:
+        _, stderr = run.communicate(timeout=600)
+        assert run.returncode == 0, stderr
+    outputs = [np.load(out) for out in outs]
+    assert outputs[0].shape == (597, 10)
+    np.testing.assert_array_equal(outputs[0], outputs[1])
+
+
+def test_seeded_fit_touches_no_global_random_state(blobs, monkeypatch):
+    import os
+    import random
+
+    import scikeras.wrappers
+    from tensorflow.python.eager import context
+    from tensorflow.python.framework.config import is_op_determinism_enabled
+
+    def global_seeding(seed):  # scikeras' context that seeds everything globally
+        raise AssertionError("DenseMLPClassifier went through scikeras' global seeding")
+
+    monkeypatch.setattr(scikeras.wrappers, "tensorflow_random_state", global_seeding)
+    X, y = blobs
+    python_state, numpy_state = random.getstate(), np.random.get_state()
+    tf_seed = context.global_seed()
+    clf = DenseMLPClassifier(**dict(FAST, early_stopping=True)).fit(X, y)
+    clf.partial_fit(X, y)
+    assert not is_op_determinism_enabled()
+    assert "TF_DETERMINISTIC_OPS" not in os.environ
+    assert context.global_seed() == tf_seed
+    assert random.getstate() == python_state
+    np.testing.assert_array_equal(np.random.get_state()[1], numpy_state[1])
+
+
+def test_random_state_none_gives_a_different_network_at_each_fit(blobs):
+    X, y = blobs
+    params = dict(FAST, random_state=None, epochs=1)
+    first = DenseMLPClassifier(**params).fit(X, y)
+    second = DenseMLPClassifier(**params).fit(X, y)
+    assert not np.array_equal(first.coefs_[0], second.coefs_[0])
+
+
+def test_random_state_instance_draws_a_new_seed_at_each_fit_reproducibly(blobs):
+    X, y = blobs
+    params = dict(FAST, epochs=1)
+    rng = np.random.RandomState(7)
+    first = DenseMLPClassifier(**dict(params, random_state=rng)).fit(X, y)
+    second = first.fit(X, y).coefs_[0].copy()  # the same instance, drawn again
+    replay = DenseMLPClassifier(**dict(params, random_state=np.random.RandomState(7))).fit(X, y)
+    assert not np.array_equal(second, replay.coefs_[0])
+    np.testing.assert_array_equal(
+        DenseMLPClassifier(**dict(params, random_state=np.random.RandomState(7))).fit(X, y).coefs_[0],
+        replay.coefs_[0],
+    )

@@ -1,8 +1,6 @@
 import numpy as np
-import pytest
 
-from skmnist._keras import keras
-from skmnist._model import build_mlp, make_optimizer
+from skmnist._model import build_mlp
 
 
 def test_builds_dense_layers_with_dropout_and_softmax_output():
@@ -25,25 +23,3 @@ def test_same_seed_same_initial_weights_other_seed_other_weights():
 
     np.testing.assert_array_equal(weights(5), weights(5))
     assert not np.array_equal(weights(5), weights(6))
-
-
-@pytest.mark.parametrize("name, cls", [("adam", "Adam"), ("rmsprop", "RMSprop"), ("sgd", "SGD")])
-def test_optimizer_names_give_fresh_optimizers(name, cls):
-    optimizer = make_optimizer(name, 0.01)
-    assert type(optimizer).__name__ == cls
-    assert np.isclose(float(optimizer.learning_rate), 0.01)
-    assert make_optimizer(name, 0.01) is not optimizer
-
-
-def test_optimizer_instance_is_copied_with_its_settings():
-    original = keras.optimizers.RMSprop(learning_rate=0.2, rho=0.8)
-    copy = make_optimizer(original, None)
-    assert copy is not original and np.isclose(float(copy.learning_rate), 0.2)
-    assert np.isclose(copy.rho, 0.8)
-
-
-def test_decay_steps_give_a_cosine_schedule_from_the_learning_rate():
-    optimizer = make_optimizer("adam", 0.02, decay_steps=50)
-    schedule = optimizer._learning_rate
-    assert isinstance(schedule, keras.optimizers.schedules.CosineDecay)
-    assert np.isclose(float(schedule(0)), 0.02) and np.isclose(float(schedule(25)), 0.01)

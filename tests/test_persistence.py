@@ -78,12 +78,15 @@ def test_classifier_round_trip_predicts_identically_and_is_fitted(fitted_clf, tm
     np.testing.assert_allclose(loaded.model_.predict(X, verbose=0), clf.predict_proba(X), atol=1e-6)
 
 
-def test_loaded_classifier_trains_on_with_partial_fit(fitted_clf, tmp_path):
+def test_loaded_classifier_trains_on_with_partial_fit_as_the_saved_one(fitted_clf, tmp_path):
     clf, X, y = fitted_clf
     loaded = load(save(clf, tmp_path / "clf.skmnist"))
     loaded.partial_fit(X, y)
     assert loaded.n_iter_ == 4
     assert not np.array_equal(loaded.coefs_[0], clf.coefs_[0])
+    unsaved = pickle.loads(pickle.dumps(clf)).partial_fit(X, y)  # optimizer state kept
+    for a, b in zip(loaded.coefs_ + loaded.intercepts_, unsaved.coefs_ + unsaved.intercepts_):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_pipeline_round_trip_with_string_labels(fitted_pipe, tmp_path):
@@ -281,3 +284,28 @@ def test_pickle_and_joblib_still_work_on_fitted_pipelines(fitted_pipe, tmp_path)
         joblib.load(joblib.dump(pipe, tmp_path / "pipe.joblib")[0]),
     ):
         np.testing.assert_array_equal(restored.predict_proba(images), pipe.predict_proba(images))
+
+
+def test_history_with_nan_losses_round_trips(fitted_clf, tmp_path):
+    clf, X, y = fitted_clf
+    diverged = pickle.loads(pickle.dumps(clf))
+    diverged.history_ = {"loss": [0.5, float("nan")], "accuracy": [0.9, 0.1]}
+    loaded = load(save(diverged, tmp_path / "nan.skmnist"))
+    assert loaded.history_["accuracy"] == [0.9, 0.1]
+    assert loaded.history_["loss"][0] == 0.5 and np.isnan(loaded.history_["loss"][1])
+
+
+def test_parameters_that_do_not_fit_the_weights_are_refused_naming_the_file(fitted_clf, tmp_path):
+    clf, _, _ = fitted_clf
+    path = save(clf, tmp_path / "clf.skmnist")
+    for key, value, message in [
+        ("hidden_layer_sizes", {"tuple": [16, 9]}, "saved weights do not fit"),
+        ("activation", "swish", "activation"),
+    ]:
+        manifest = _manifest(path)
+        manifest["model"]["params"][key] = value
+        _rewrite(path, {MANIFEST: json.dumps(manifest).encode()}, fix_manifest_checksum=True)
+        with pytest.raises(ValueError, match=message) as info:
+            load(path)
+        assert str(info.value).startswith(f"{path}: cannot rebuild DenseMLPClassifier")
+        save(clf, path)

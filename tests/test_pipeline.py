@@ -97,6 +97,22 @@ def test_fitted_pipeline_survives_pickle_and_clone(mnist_5k):
     assert not hasattr(fresh["mlp"], "model_")
 
 
+def test_presets_start_from_named_parameters_that_arguments_override():
+    from skmnist._pipeline import PRESETS
+
+    best = make_mlp_pipeline(preset="best")["mlp"]
+    assert best.hidden_layer_sizes == PRESETS["best"]["hidden_layer_sizes"]
+    assert best.epochs == PRESETS["best"]["epochs"]
+    assert make_mlp_pipeline(preset="best", epochs=3)["mlp"].epochs == 3
+    default = make_mlp_pipeline(preset="default")["mlp"].get_params()
+    assert default == make_mlp_pipeline()["mlp"].get_params()
+
+
+def test_unknown_preset_is_a_value_error_listing_the_names():
+    with pytest.raises(ValueError, match=r"preset='fastest'.*\['best', 'default'\]"):
+        make_mlp_pipeline(preset="fastest")
+
+
 # -- bad inputs through the whole pipeline: refused before TensorFlow sees them --
 
 

@@ -1,0 +1,240 @@
+"""Turn a photo or a drawing of one digit into an MNIST image.
+
+MNIST's digits were size-normalised to fit a 20x20 box, keeping their aspect
+ratio, and centred by centre of mass in a 28x28 field, light ink on black. A
+user's image is dark ink on light paper, of any size, with the digit anywhere;
+``prepare_digit_image`` repeats MNIST's recipe on it, one step per function:
+
+1. ``_grayscale``: read with Pillow, apply the EXIF orientation of phone
+   photos, flatten transparency onto white, convert to grey levels 0-255;
+2. ``_ink_bright``: invert when the background (the median of the border) is
+   light, so the ink is bright on dark;
+3. ``_stretch``: put the background at 0 and the ink at 1;
+4. ``_digit_mask`` and ``_crop``: threshold (Otsu's method), keep the large
+   connected blobs (specks of noise are dropped), crop to their bounding box;
+5. ``_fit_box``: resize to fit 20x20, keeping the aspect ratio, and bring
+   the brightest pixel back to full ink;
+6. ``_center_by_mass``: paste into 28x28 with the centre of mass at the
+   centre, as MNIST's centres lie (pixel (14, 14) counted from 0).
+"""
+
+import os
+
+import numpy as np
+from scipy import ndimage
+
+__all__ = ["prepare_digit_image"]
+
+#: MNIST's geometry: a 20x20 box centred by mass in a 28x28 field.
+BOX = 20
+SIZE = 28
+CENTER = 14.0
+#: Larger images are first shrunk to this longest side (a digit needs far fewer pixels).
+WORK_SIZE = 512
+#: Blobs smaller than this share of the largest one are noise.
+MIN_BLOB_SHARE = 0.05
+
+
+def _pillow():
+    try:
+        from PIL import Image, ImageOps
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            "Reading images needs Pillow, which is not installed. Install it with "
+            "pip install \"skmnist[plot]\" (or pip install pillow)."
+        ) from exc
+    return Image, ImageOps
+
+
+def _grayscale(image):
+    """Grey levels as a float array in [0, 255], from a path, a PIL image or an array."""
+    Image, ImageOps = _pillow()
+    if isinstance(image, (str, os.PathLike)):
+        try:
+            with Image.open(image) as opened:
+                opened.load()
+                image = opened.copy()
+        except OSError as exc:  # includes PIL.UnidentifiedImageError
+            raise ValueError(
+                f"Could not read {os.fspath(image)!r} as an image: {exc}. Pass a PNG, JPEG "
+                "or other file Pillow can open."
+            ) from exc
+    if isinstance(image, Image.Image):
+        image = ImageOps.exif_transpose(image)
+        if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+            background = Image.new("RGBA", image.size, "white")
+            image = Image.alpha_composite(background, image.convert("RGBA"))
+        if image.mode not in ("L", "I", "I;16", "F"):
+            image = image.convert("L")
+        array = np.asarray(image, dtype=np.float64)
+        if image.mode in ("I", "I;16") and array.max() > 255:
+            array = array * (255.0 / 65535.0)
+        return array
+    array = np.asarray(image, dtype=np.float64)
+    if array.ndim == 3 and array.shape[-1] in (3, 4):  # RGB(A) array: luminance
+        array = array[..., :3] @ np.array([0.299, 0.587, 0.114])
+    if array.ndim != 2 or min(array.shape) < 1:
+        raise ValueError(
+            f"Expected one grey-scale (height, width) or colour (height, width, 3) image; "
+            f"got an array of shape {array.shape}."
+        )
+    if array.max() <= 1.0:  # floats in [0, 1]
+        array = array * 255.0
+    return array
+
+
+def _shrink(gray):
+    """Shrink so the longest side is at most WORK_SIZE (area averaging)."""
+    longest = max(gray.shape)
+    if longest <= WORK_SIZE:
+        return gray
+    Image, _ = _pillow()
+    scale = WORK_SIZE / longest
+    size = (max(1, round(gray.shape[1] * scale)), max(1, round(gray.shape[0] * scale)))
+    return np.asarray(Image.fromarray(gray.astype(np.float32), "F").resize(size, Image.BOX),
+                      dtype=np.float64)
+
+
+def _border(gray):
+    return np.concatenate([gray[0], gray[-1], gray[1:-1, 0], gray[1:-1, -1]])
+
+
+def _ink_bright(gray):
+    """Invert when the background (median of the border pixels) is lighter than mid-grey."""
+    if np.median(_border(gray)) > 127.5:
+        return 255.0 - gray
+    return gray
+
+
+def _stretch(gray):
+    """Background (the median) to 0, ink (a robust maximum) to 1, clipped."""
+    background = np.median(gray)
+    peak = ndimage.median_filter(gray, size=3).max()  # one bright pixel is not ink
+    if peak - background < 16:
+        raise ValueError(
+            "No digit found: the image is nearly uniform (ink and paper differ by less "
+            f"than 16 grey levels out of 255). Pass an image with a visible digit."
+        )
+    return np.clip((gray - background) / (peak - background), 0.0, 1.0)
+
+
+def _otsu(values):
+    """Otsu's threshold of values in [0, 1]: the cut maximising the between-class variance."""
+    counts, edges = np.histogram(values, bins=256, range=(0.0, 1.0))
+    centers = (edges[:-1] + edges[1:]) / 2
+    weight = np.cumsum(counts)
+    mean = np.cumsum(counts * centers)
+    total, total_mean = weight[-1], mean[-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        between = (total_mean * weight - total * mean) ** 2 / (weight * (total - weight))
+    return float(edges[1:][np.nanargmax(between[:-1])])  # the upper edge of the dark class
+
+
+def _digit_mask(ink):
+    """Pixels of the digit: above Otsu's threshold, in blobs of a reasonable size."""
+    mask = ink > min(max(_otsu(ink), 0.2), 0.7)
+    labels, n = ndimage.label(mask, structure=np.ones((3, 3)))
+    if n > 1:
+        sizes = ndimage.sum_labels(mask, labels, index=np.arange(1, n + 1))
+        keep = np.flatnonzero(sizes >= MIN_BLOB_SHARE * sizes.max()) + 1
+        mask = np.isin(labels, keep)
+    return mask
+
+
+def _crop(ink, mask):
+    """The ink inside the mask's bounding box; ink of dropped blobs is erased."""
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    near = ndimage.binary_dilation(mask, iterations=2)  # keep the anti-aliased edges
+    cleaned = np.where(near, ink, 0.0)
+    return cleaned[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+
+
+def _fit_box(digit, box=BOX):
+    """Resize so the longer side is `box` pixels, keeping the aspect ratio.
+
+    The brightest pixel is then set back to 1 (thin strokes get greyer when
+    shrunk; MNIST's strokes nearly all reach 255).
+    """
+    Image, _ = _pillow()
+    height, width = digit.shape
+    scale = box / max(height, width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    resized = Image.fromarray(digit.astype(np.float32), "F").resize(size, Image.LANCZOS)
+    digit = np.clip(np.asarray(resized, dtype=np.float64), 0.0, 1.0)
+    return digit / digit.max() if digit.max() > 0 else digit
+
+
+def _center_by_mass(digit, size=SIZE, center=CENTER):
+    """Paste into a size x size field with the centre of mass at `center`.
+
+    The shift is rounded to whole pixels and limited so that the digit stays
+    inside the field.
+    """
+    out = np.zeros((size, size))
+    height, width = digit.shape
+    if digit.sum() > 0:
+        com_row, com_col = ndimage.center_of_mass(digit)
+    else:
+        com_row, com_col = (height - 1) / 2, (width - 1) / 2
+    top = int(np.clip(round(center - com_row), 0, size - height))
+    left = int(np.clip(round(center - com_col), 0, size - width))
+    out[top : top + height, left : left + width] = digit
+    return out
+
+
+def prepare_digit_image(image):
+    """Turn a picture of one handwritten digit into a 28x28 MNIST-style image.
+
+    The steps repeat how MNIST was made: grey levels; inverted when the
+    background is light (dark ink on paper becomes light ink on black);
+    background set to 0 and ink stretched to 255; cropped to the digit
+    (pixels above Otsu's threshold, keeping connected blobs of at least 5% of
+    the largest one, so that specks of noise are ignored); resized to fit a
+    20x20 box keeping its aspect ratio; placed in a 28x28 image with its
+    centre of mass at the centre.
+
+    Parameters
+    ----------
+    image : str, path-like, PIL.Image.Image or array-like
+        A file Pillow reads (PNG, JPEG, ...; phone photos are turned upright
+        by their EXIF orientation, transparency is laid on white), an image,
+        or an array of shape (height, width) or (height, width, 3): grey
+        levels 0-255, or floats in [0, 1]. One digit, any size, anywhere in
+        the picture, dark on light or light on dark.
+
+    Returns
+    -------
+    digit : ndarray of shape (28, 28), uint8
+        Light ink (up to 255) on a black (0) background, as in MNIST; give a
+        stack of them to a fitted pipeline's ``predict``.
+
+    Raises
+    ------
+    ValueError
+        If the file cannot be read as an image, or the image is nearly
+        uniform (no digit in it).
+
+    Notes
+    -----
+    Works best with one digit filling a good part of a plain, evenly lit
+    background; strong shadows or several digits in one picture are not
+    separated. Reading files needs Pillow (installed with matplotlib, or
+    ``pip install "skmnist[plot]"``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmnist import prepare_digit_image
+    >>> paper = np.full((300, 200), 250, dtype=np.uint8)  # light paper
+    >>> paper[40:200, 60:90] = 10                          # a dark, tall stroke: a "1"
+    >>> digit = prepare_digit_image(paper)
+    >>> digit.shape, digit.dtype, int(digit.max()), int(digit[0, 0])
+    ((28, 28), dtype('uint8'), 255, 0)
+    >>> rows = np.flatnonzero(digit.max(axis=1))
+    >>> int(rows[-1] - rows[0] + 1)  # fits the 20x20 box
+    20
+    """
+    gray = _shrink(_grayscale(image))
+    ink = _stretch(_ink_bright(gray))
+    digit = _fit_box(_crop(ink, _digit_mask(ink)))
+    return np.round(_center_by_mass(digit) * 255).astype(np.uint8)

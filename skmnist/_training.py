@@ -1,0 +1,255 @@
+"""Train the Keras network with one compiled loop per architecture, reused across fits.
+
+``keras.Model.fit`` pays a Python round trip per batch (callbacks, metrics,
+an iterator), builds a new ``tf.function`` for every new model, and leaves a
+few MiB of graph behind each time: slow for small networks and a leak for
+:class:`~sklearn.model_selection.GridSearchCV`, which fits hundreds of them.
+
+A :class:`Trainer` holds one Keras network and one Keras optimizer for an
+architecture, and one ``tf.function`` with a fixed input signature that runs
+many mini-batch steps per call inside the graph (the batches are gathered
+there from the whole training set, by a permutation drawn in NumPy). Every fit
+of that architecture reuses it: the weights are re-drawn from the fit's seed
+and the optimizer's slots are zeroed, so a fit gives the same result as on a
+brand-new network, without tracing a new graph. Trainers live in a small
+per-thread cache (:func:`get_trainer`).
+"""
+
+import json
+import threading
+from collections import OrderedDict
+
+import numpy as np
+
+from ._keras import keras, tf
+from ._model import ACTIVATIONS, DEFAULT_LEARNING_RATE, OPTIMIZERS, build_mlp
+
+__all__ = ["Trainer", "clear_trainers", "get_trainer", "layer_seed"]
+
+_MAX_SEED = 2**31 - 1
+
+#: Samples per call of the compiled loop: the loop returns to Python (for the
+#: progress bar and Ctrl-C) this often, and costs a few ms per call.
+SAMPLES_PER_CALL = 16384
+
+#: Trainers kept per process (each holds its network and optimizer slots).
+MAX_TRAINERS = 8
+
+
+def layer_seed(seed, offset):
+    """A distinct, reproducible seed per layer and purpose."""
+    return (seed * 1_000_003 + offset) % _MAX_SEED
+
+
+class _Rate(keras.optimizers.schedules.LearningRateSchedule):
+    """The learning rate: constant, or a half cosine from ``base`` to 0.
+
+    Both the rate and the number of decay steps are variables, so that one
+    traced training loop serves every learning rate and every length of fit.
+    ``decay_steps == 0`` means constant.
+    """
+
+    def __init__(self):
+        self.base = tf.Variable(DEFAULT_LEARNING_RATE, dtype=tf.float32, trainable=False)
+        self.decay_steps = tf.Variable(0.0, dtype=tf.float32, trainable=False)
+
+    def __call__(self, step):
+        step = tf.cast(step, tf.float32)
+        progress = tf.minimum(step, self.decay_steps) / tf.maximum(self.decay_steps, 1.0)
+        cosine = 0.5 * (1.0 + tf.cos(np.pi * progress))
+        return self.base * tf.where(self.decay_steps > 0, cosine, 1.0)
+
+    def get_config(self):
+        return {}
+
+
+def _optimizer_key(optimizer, learning_rate):
+    if isinstance(optimizer, str):
+        return optimizer
+    config = dict(optimizer.get_config())
+    if learning_rate is not None:
+        config.pop("learning_rate", None)
+    return (type(optimizer).__qualname__, json.dumps(config, sort_keys=True, default=repr))
+
+
+class Trainer:
+    """One Keras network, its optimizer and its compiled training loop.
+
+    Parameters
+    ----------
+    n_features, n_classes : int
+    hidden_layer_sizes : tuple of int
+    activation : str
+        scikit-learn's name (a key of :data:`~skmnist._model.ACTIVATIONS`).
+    dropout : float
+    optimizer : str or keras.optimizers.Optimizer
+    learning_rate : float or None
+        Only whether it is None matters here: None keeps an optimizer
+        instance's own learning rate (schedule included).
+    """
+
+    def __init__(
+        self, n_features, n_classes, hidden_layer_sizes, activation, dropout, optimizer, learning_rate
+    ):
+        self.model = build_mlp(
+            n_features,
+            n_classes,
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            dropout=dropout,
+            seed=0,
+        )
+        self.dense = [l for l in self.model.layers if isinstance(l, keras.layers.Dense)]
+        self.dropouts = [l for l in self.model.layers if isinstance(l, keras.layers.Dropout)]
+        self.rate = _Rate()
+        if isinstance(optimizer, str):
+            self.optimizer = OPTIMIZERS[optimizer](learning_rate=self.rate)
+            self._own_rate = True
+        else:
+            config = dict(optimizer.get_config())
+            rate = config.get("learning_rate")
+            self._own_rate = learning_rate is not None or isinstance(rate, (int, float))
+            if self._own_rate:
+                config["learning_rate"] = self.rate
+                self._instance_rate = float(rate) if isinstance(rate, (int, float)) else None
+            self.optimizer = type(optimizer).from_config(config)
+        self.optimizer.build(self.model.trainable_variables)
+        spec = (
+            tf.TensorSpec([None, n_features], tf.float32),  # X
+            tf.TensorSpec([None], tf.int32),  # y (class indices)
+            tf.TensorSpec([None], tf.float32),  # sample weights
+            tf.TensorSpec([None], tf.int32),  # the epoch's permutation
+            tf.TensorSpec([], tf.int32),  # first step of this call
+            tf.TensorSpec([], tf.int32),  # steps in this call
+            tf.TensorSpec([], tf.int32),  # batch size
+        )
+        self._steps = tf.function(self._run_steps, input_signature=spec)
+
+    # -- the compiled loop -----------------------------------------------------
+
+    def _run_steps(self, X, y, w, order, first, n_steps, batch_size):
+        variables = self.model.trainable_variables
+        n_samples = tf.shape(order)[0]
+        loss_sum = tf.constant(0.0)
+        correct_sum = tf.constant(0.0)
+        for step in tf.range(first, first + n_steps):
+            start = step * batch_size
+            idx = order[start : tf.minimum(start + batch_size, n_samples)]
+            xb, yb, wb = tf.gather(X, idx), tf.gather(y, idx), tf.gather(w, idx)
+            with tf.GradientTape() as tape:
+                proba = self.model(xb, training=True)
+                losses = keras.losses.sparse_categorical_crossentropy(yb, proba)
+                # Keras' "sum over batch size" reduction, as model.fit uses.
+                loss = tf.reduce_sum(losses * wb) / tf.cast(tf.shape(idx)[0], tf.float32)
+            grads = tape.gradient(loss, variables)
+            self.optimizer.apply(grads, variables)
+            hits = tf.cast(tf.equal(tf.argmax(proba, axis=1, output_type=tf.int32), yb), tf.float32)
+            loss_sum += tf.reduce_sum(losses * wb)
+            correct_sum += tf.reduce_sum(hits * wb)
+        return loss_sum, correct_sum
+
+    # -- state -------------------------------------------------------------------
+
+    def reset(self, seed):
+        """Fresh Glorot-uniform weights from ``seed``, zero biases, a new optimizer."""
+        for i, layer in enumerate(self.dense):
+            init = keras.initializers.GlorotUniform(seed=layer_seed(seed, 2 * i))
+            layer.kernel.assign(init(layer.kernel.shape))
+            layer.bias.assign(tf.zeros_like(layer.bias))
+        for variable in self.optimizer.variables:
+            variable.assign(tf.zeros_like(variable))
+
+    def set_weights(self, coefs, intercepts, optimizer_state=None):
+        """Load weights (and optimizer slots, else zeroed) from NumPy."""
+        for layer, coef, intercept in zip(self.dense, coefs, intercepts):
+            layer.kernel.assign(coef)
+            layer.bias.assign(intercept)
+        if optimizer_state is None:
+            optimizer_state = [np.zeros(v.shape, v.dtype) for v in self.optimizer.variables]
+        for variable, value in zip(self.optimizer.variables, optimizer_state):
+            variable.assign(value)
+
+    def weights(self):
+        """Kernels and biases of the Dense layers, as new NumPy arrays."""
+        coefs = [np.array(layer.kernel.numpy()) for layer in self.dense]
+        intercepts = [np.array(layer.bias.numpy()) for layer in self.dense]
+        return coefs, intercepts
+
+    def optimizer_state(self):
+        return [np.array(v.numpy()) for v in self.optimizer.variables]
+
+    def set_learning_rate(self, learning_rate, decay_steps):
+        """Set the rate (None keeps an instance's own) and the cosine length (0: constant)."""
+        if not self._own_rate:
+            return
+        if learning_rate is None:
+            learning_rate = getattr(self, "_instance_rate", None) or DEFAULT_LEARNING_RATE
+        self.rate.base.assign(float(learning_rate))
+        self.rate.decay_steps.assign(float(decay_steps))
+
+    # -- training ----------------------------------------------------------------
+
+    def run_epoch(self, data, order, batch_size, dropout_seed, progress=None):
+        """One pass over ``data`` (tensors X, y, w) in the order ``order``.
+
+        Returns the epoch's weighted mean loss and accuracy (dropout on, as
+        ``model.fit`` reports them).
+        """
+        X, y, w = data
+        for i, layer in enumerate(self.dropouts):
+            state = layer.seed_generator.state
+            state.assign(np.array([layer_seed(dropout_seed, i), 0], dtype=state.dtype))
+        n_samples = len(order)
+        n_steps = -(-n_samples // batch_size)
+        per_call = max(1, SAMPLES_PER_CALL // batch_size)
+        order_t = tf.constant(order, dtype=tf.int32)
+        loss_sum = correct_sum = 0.0
+        for first in range(0, n_steps, per_call):
+            n = min(per_call, n_steps - first)
+            loss, correct = self._steps(
+                X, y, w, order_t, tf.constant(first), tf.constant(n), tf.constant(batch_size)
+            )
+            loss_sum += float(loss)
+            correct_sum += float(correct)
+            if progress is not None:
+                progress(first + n, n_steps)
+        total = float(tf.reduce_sum(w))
+        return loss_sum / max(n_samples, 1), correct_sum / max(total, 1e-12)
+
+
+_TRAINERS = OrderedDict()
+_TRAINERS_LOCK = threading.Lock()
+
+
+def get_trainer(n_features, n_classes, *, hidden_layer_sizes, activation, dropout, optimizer,
+                learning_rate):
+    """The cached :class:`Trainer` for this architecture and this thread."""
+    key = (
+        threading.get_ident(),
+        int(n_features),
+        int(n_classes),
+        tuple(hidden_layer_sizes),
+        ACTIVATIONS[activation],
+        float(dropout),
+        _optimizer_key(optimizer, learning_rate),
+        learning_rate is None,
+    )
+    with _TRAINERS_LOCK:
+        trainer = _TRAINERS.get(key)
+        if trainer is not None:
+            _TRAINERS.move_to_end(key)
+            return trainer
+    trainer = Trainer(
+        n_features, n_classes, hidden_layer_sizes, activation, dropout, optimizer, learning_rate
+    )
+    with _TRAINERS_LOCK:
+        _TRAINERS[key] = trainer
+        while len(_TRAINERS) > MAX_TRAINERS:
+            _TRAINERS.popitem(last=False)
+    return trainer
+
+
+def clear_trainers():
+    """Forget every cached trainer (their graphs are freed with them)."""
+    with _TRAINERS_LOCK:
+        _TRAINERS.clear()

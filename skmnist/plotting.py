@@ -1,0 +1,491 @@
+"""Pictures of digits, mistakes, training curves, networks and confusion matrices.
+
+Every function returns a :class:`matplotlib.figure.Figure` built with
+matplotlib's object API: nothing is shown and pyplot's global state is left
+alone. Save a figure with ``fig.savefig("name.png")``; in Jupyter, a figure
+returned by the last line of a cell is displayed.
+
+matplotlib is an optional dependency: install it with
+``pip install "skmnist[plot]"``.
+"""
+
+import math
+
+import numpy as np
+
+try:
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Circle
+except ImportError as exc:  # pragma: no cover - depends on the environment
+    raise ImportError(
+        "skmnist.plotting needs matplotlib, which is not installed. Install it with "
+        "pip install \"skmnist[plot]\" (or pip install matplotlib)."
+    ) from exc
+
+__all__ = [
+    "plot_confusion_matrix",
+    "plot_digits",
+    "plot_history",
+    "plot_misclassified",
+    "plot_network",
+]
+
+#: Colours: ink on paper for digits, and a fixed pair for train / validation.
+_DIGIT_CMAP = "binary"
+_TRAIN_COLOUR = "tab:blue"
+_VAL_COLOUR = "tab:orange"
+_WRONG_COLOUR = "tab:red"
+
+_ACTIVATION_NAMES = {
+    "relu": "ReLU",
+    "tanh": "tanh",
+    "logistic": "logistic",
+    "identity": "identity",
+    "elu": "ELU",
+    "gelu": "GELU",
+}
+
+
+# -- helpers ---------------------------------------------------------------
+
+
+def _images(X, name="X"):
+    """``X`` as an array of 2-D images ``(n, h, w)``; flat rows are taken as square."""
+    X = np.asarray(X.to_numpy() if hasattr(X, "to_numpy") else X)
+    if X.ndim == 4 and X.shape[-1] == 1:
+        X = X[..., 0]
+    if X.ndim == 2:
+        side = math.isqrt(X.shape[1])
+        if side * side != X.shape[1]:
+            raise ValueError(
+                f"{name} has {X.shape[1]} pixels per row, which is not a square image. "
+                "Pass images of shape (n_samples, height, width)."
+            )
+        X = X.reshape(len(X), side, side)
+    if X.ndim != 3:
+        raise ValueError(
+            f"{name} should hold grey-scale images of shape (n_samples, height, width) or "
+            f"(n_samples, height * width); got an array of shape {X.shape}."
+        )
+    return X
+
+
+def _check_n(n):
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n must be a positive integer, the number of images to show; got {n!r}.")
+    return int(n)
+
+
+def _grid(n):
+    """Rows and columns of a near-square grid of ``n`` cells (36 -> 6x6)."""
+    cols = math.ceil(math.sqrt(n))
+    return math.ceil(n / cols), cols
+
+
+def _vmax(images):
+    """Pixels in [0, 255] for raw images, [0, 1] for scaled ones."""
+    return 255 if images.size and images.max() > 1 else 1
+
+
+def _image_grid(images, titles, colours, suptitle=None):
+    rows, cols = _grid(len(images))
+    fig = Figure(figsize=(1.3 * cols, 1.45 * rows + (0.5 if suptitle else 0)), layout="constrained")
+    axes = fig.subplots(rows, cols, squeeze=False)
+    vmax = _vmax(images)
+    for ax in axes.flat:
+        ax.set_axis_off()
+    for ax, image, title, colour in zip(axes.flat, images, titles, colours):
+        ax.imshow(image, cmap=_DIGIT_CMAP, vmin=0, vmax=vmax, interpolation="nearest")
+        ax.set_title(title, fontsize=9, color=colour)
+    if suptitle:
+        fig.suptitle(suptitle, fontsize=11)
+    return fig
+
+
+def _find_mlp(estimator):
+    """The DenseMLPClassifier inside a pipeline or a search (or itself)."""
+    seen = estimator
+    for _ in range(10):
+        if hasattr(estimator, "history_") and hasattr(estimator, "coefs_"):
+            return estimator
+        if hasattr(estimator, "best_estimator_"):
+            estimator = estimator.best_estimator_
+        elif hasattr(estimator, "steps"):
+            estimator = estimator.steps[-1][1]
+        else:
+            break
+    raise TypeError(
+        f"Expected a fitted DenseMLPClassifier, or a fitted Pipeline or search ending in "
+        f"one; got {type(seen).__name__}. Fit it first (an unfitted classifier has no "
+        "history_ or coefs_)."
+    )
+
+
+def _find_scaler(estimator):
+    if hasattr(estimator, "best_estimator_"):
+        estimator = estimator.best_estimator_
+    for _, step in getattr(estimator, "steps", [])[:-1]:
+        if type(step).__name__ == "PixelScaler":
+            return step
+    return None
+
+
+# -- digits ----------------------------------------------------------------
+
+
+def plot_digits(X, y=None, n=36, *, y_pred=None):
+    """Show the first `n` images in a grid, each titled with its label.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, height, width) or (n_samples, n_pixels)
+        Grey-scale images (raw 0-255 or scaled 0-1); flat rows must be square
+        images, such as MNIST's 784 pixels.
+
+    y : array-like of shape (n_samples,), default=None
+        Labels shown above the images; None shows no titles.
+
+    n : int, default=36
+        How many images to show, from the first; 36 gives the tutorials' 6x6
+        grid.
+
+    y_pred : array-like of shape (n_samples,), default=None
+        Predicted labels. Each title then reads ``label: prediction``, red when
+        they differ (``pred prediction`` when `y` is None).
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+        One axes per image, titled as above.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmnist.plotting import plot_digits
+    >>> images = np.random.RandomState(0).randint(0, 256, size=(10, 28, 28))
+    >>> fig = plot_digits(images, y=np.arange(10), n=9)
+    >>> [ax.get_title() for ax in fig.axes if ax.images][:3]
+    ['0', '1', '2']
+    >>> fig.savefig("digits.png")  # doctest: +SKIP
+    """
+    images = _images(X)
+    n = min(_check_n(n), len(images))
+    titles, colours = [""] * n, ["black"] * n
+    if y is not None:
+        titles = [str(label) for label in np.asarray(y)[:n]]
+    if y_pred is not None:
+        y_pred = np.asarray(y_pred)[:n]
+        if y is None:
+            titles = [f"pred {p}" for p in y_pred]
+        else:
+            truth = np.asarray(y)[:n]
+            titles = [f"{t}: {p}" for t, p in zip(truth, y_pred)]
+            colours = [_WRONG_COLOUR if t != p else "black" for t, p in zip(truth, y_pred)]
+    return _image_grid(images[:n], titles, colours)
+
+
+def plot_misclassified(estimator, X, y, n=25):
+    """Show the images that `estimator` gets wrong, most confident mistakes first.
+
+    Parameters
+    ----------
+    estimator : fitted classifier with ``predict_proba`` and ``classes_``
+        Such as a fitted pipeline from :func:`skmnist.make_mlp_pipeline`; it
+        is given `X` as is.
+
+    X : array-like of shape (n_samples, height, width) or (n_samples, n_pixels)
+        Images the estimator accepts.
+
+    y : array-like of shape (n_samples,)
+        True labels.
+
+    n : int, default=25
+        The most mistakes to show.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+        One axes per mistake, titled ``true → predicted (confidence%)``, under
+        a title counting all mistakes. With no mistake, a single axes says so.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.dummy import DummyClassifier
+    >>> from skmnist.plotting import plot_misclassified
+    >>> X = np.zeros((4, 784))
+    >>> clf = DummyClassifier(strategy="prior").fit(X, [1, 1, 1, 7])
+    >>> fig = plot_misclassified(clf, X, [1, 1, 7, 7])
+    >>> print(fig.get_suptitle())
+    2 of 4 images misclassified (50.00%)
+    true → predicted (confidence), most confident first
+    >>> [ax.get_title() for ax in fig.axes]
+    ['7 → 1 (75%)', '7 → 1 (75%)']
+    """
+    images = _images(X)
+    n = _check_n(n)
+    y = np.asarray(y)
+    proba = np.asarray(estimator.predict_proba(X))
+    best = proba.argmax(axis=1)
+    y_pred = np.asarray(estimator.classes_)[best]
+    confidence = proba[np.arange(len(best)), best]
+    wrong = np.flatnonzero(y_pred != y)
+    wrong = wrong[np.argsort(-confidence[wrong], kind="stable")]
+    count = f"{len(wrong):,} of {len(y):,} images misclassified ({len(wrong) / len(y):.2%})"
+    if len(wrong):
+        count += "\ntrue → predicted (confidence), most confident first"
+    if not len(wrong):
+        fig = Figure(figsize=(4, 1.5), layout="constrained")
+        ax = fig.subplots()
+        ax.set_axis_off()
+        ax.text(0.5, 0.5, "No misclassified image", ha="center", va="center", fontsize=12)
+        fig.suptitle(count)
+        return fig
+    shown = wrong[:n]
+    # Confidence rounded down, so that 0.9996 reads 99%, not a certain-looking 100%.
+    titles = [f"{y[i]} → {y_pred[i]} ({math.floor(100 * confidence[i])}%)" for i in shown]
+    return _image_grid(images[shown], titles, [_WRONG_COLOUR] * len(shown), suptitle=count)
+
+
+# -- training --------------------------------------------------------------
+
+
+def plot_history(estimator):
+    """Plot the loss and the accuracy of each training epoch.
+
+    Parameters
+    ----------
+    estimator : fitted DenseMLPClassifier, or a Pipeline or search holding one
+        The classifier's ``history_`` is plotted: training loss and accuracy,
+        and the validation ones when it was fitted with ``early_stopping``.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+        Two axes, titled "Loss" and "Accuracy", one line per series; with
+        validation data, a dotted line marks the epoch whose weights were kept.
+
+    Raises
+    ------
+    TypeError
+        If no fitted DenseMLPClassifier is found in `estimator`.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from skmnist import DenseMLPClassifier
+    >>> from skmnist.plotting import plot_history
+    >>> X, y = load_digits(return_X_y=True)
+    >>> clf = DenseMLPClassifier((32,), epochs=3, random_state=0).fit(X / 16, y)
+    >>> fig = plot_history(clf)
+    >>> [ax.get_title() for ax in fig.axes]
+    ['Loss', 'Accuracy']
+    >>> [line.get_label() for line in fig.axes[0].get_lines()]
+    ['training']
+    """
+    history = _find_mlp(estimator).history_
+    if not history.get("loss"):
+        raise ValueError("The classifier's history_ is empty: it has not been trained yet.")
+    fig = Figure(figsize=(9, 3.6), layout="constrained")
+    axes = fig.subplots(1, 2)
+    epochs = np.arange(1, len(history["loss"]) + 1)
+    best = None
+    if history.get("val_loss"):
+        best = int(np.argmin(history["val_loss"])) + 1
+    for ax, key, title in ((axes[0], "loss", "Loss"), (axes[1], "accuracy", "Accuracy")):
+        ax.plot(epochs, history[key], marker="o", color=_TRAIN_COLOUR, label="training")
+        if history.get(f"val_{key}"):
+            ax.plot(
+                epochs, history[f"val_{key}"], marker="s", color=_VAL_COLOUR, label="validation"
+            )
+        if best is not None:
+            ax.axvline(best, color="grey", linestyle=":", label=f"best epoch ({best})")
+        ax.set_title(title)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("cross-entropy" if key == "loss" else "share correct")
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.suptitle(f"Training history ({len(epochs)} epoch{'s' if len(epochs) > 1 else ''})")
+    return fig
+
+
+# -- network ---------------------------------------------------------------
+
+
+def _layer_specs(mlp, scaler):
+    """One dict per layer to draw: name, units, notes, colour."""
+    n_inputs = mlp.coefs_[0].shape[0]
+    side = math.isqrt(n_inputs)
+    notes = [f"{n_inputs:,} inputs"]
+    if side * side == n_inputs:
+        notes.append(f"({side}×{side} pixels)")
+    if scaler is not None:
+        notes.append("scaled to [-0.5, 0.5]" if scaler.center else "scaled to [0, 1]")
+    specs = [{"name": "input", "units": n_inputs, "notes": notes, "colour": "#bbbbbb"}]
+    activation = _ACTIVATION_NAMES.get(str(mlp.activation), str(mlp.activation))
+    n_hidden = len(mlp.coefs_) - 1
+    for i, (coef, bias) in enumerate(zip(mlp.coefs_, mlp.intercepts_)):
+        params = f"{coef.size + bias.size:,} weights"
+        if i < n_hidden:
+            notes = [f"{coef.shape[1]:,} units", activation]
+            if mlp.dropout:
+                notes.append(f"dropout {mlp.dropout:g}")
+            specs.append(
+                {"name": f"hidden {i + 1}", "units": coef.shape[1], "notes": [*notes, params],
+                 "colour": "#6aa6d8"}
+            )
+        else:
+            classes = list(mlp.classes_)
+            shown = (
+                f"{classes[0]} … {classes[-1]}" if len(classes) > 4 else ", ".join(map(str, classes))
+            )
+            specs.append(
+                {"name": "output", "units": coef.shape[1],
+                 "notes": [f"{coef.shape[1]:,} units", "softmax", f"classes {shown}", params],
+                 "colour": "#f0a35e"}
+            )
+    return specs
+
+
+def plot_network(estimator, *, max_nodes=8):
+    """Draw the Dense network: its layers, their units and activations.
+
+    Parameters
+    ----------
+    estimator : fitted DenseMLPClassifier, or a Pipeline or search holding one
+        The network to draw. A :class:`~skmnist.PixelScaler` before the
+        classifier is noted under the input layer.
+
+    max_nodes : int, default=8
+        Most units drawn per layer; larger layers are drawn with a gap (⋮) and
+        their real size written below.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+        One axes; each layer is a column of circles with a text below it
+        (name, units, activation, dropout, parameters), and the title gives
+        the layer sizes and the total number of parameters.
+
+    Raises
+    ------
+    TypeError
+        If no fitted DenseMLPClassifier is found in `estimator`.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from skmnist import DenseMLPClassifier
+    >>> from skmnist.plotting import plot_network
+    >>> X, y = load_digits(return_X_y=True)
+    >>> clf = DenseMLPClassifier((32, 16), epochs=1, random_state=0).fit(X / 16, y)
+    >>> fig = plot_network(clf)
+    >>> fig.axes[0].get_title()
+    'Dense network: 64 → 32 → 16 → 10 (2,778 parameters)'
+    """
+    mlp = _find_mlp(estimator)
+    specs = _layer_specs(mlp, _find_scaler(estimator))
+    max_nodes = max(3, int(max_nodes))
+    n_layers = len(specs)
+    step, spacing, radius = 2.0, 0.42, 0.14  # between layers, between nodes, node size
+    half = max_nodes * spacing / 2
+    width, height = step * (n_layers - 1) + 2.0, 2 * half + 2.3
+    fig = Figure(figsize=(0.85 * width + 0.4, 0.85 * height + 0.6), layout="constrained")
+    ax = fig.subplots()
+    ax.set_axis_off()
+    ax.set_aspect("equal")
+    positions = []
+    for layer, spec in enumerate(specs):
+        x = step * layer
+        drawn = min(spec["units"], max_nodes)
+        ys = half - spacing / 2 - spacing * np.arange(drawn) - (max_nodes - drawn) * spacing / 2
+        gap = None
+        if spec["units"] > max_nodes:  # leave out the middle node, write ⋮ there
+            gap = drawn // 2
+            ax.text(x, ys[gap], "⋮", ha="center", va="center", fontsize=14)
+            ys = np.delete(ys, gap)
+        positions.append(ys)
+        for yy in ys:
+            ax.add_patch(Circle((x, yy), radius, facecolor=spec["colour"], edgecolor="black",
+                                linewidth=0.8, zorder=3))
+        ax.text(x, -half - 0.25, spec["name"], ha="center", va="top", fontsize=11,
+                fontweight="bold")
+        ax.text(x, -half - 0.65, "\n".join(spec["notes"]), ha="center", va="top", fontsize=9,
+                linespacing=1.4)
+    for layer in range(n_layers - 1):
+        x = step * layer
+        for y0 in positions[layer]:
+            for y1 in positions[layer + 1]:
+                ax.plot([x + radius, x + step - radius], [y0, y1], color="grey", linewidth=0.4,
+                        alpha=0.5, zorder=1)
+    ax.set_xlim(-1.0, width - 1.0)
+    ax.set_ylim(-half - 2.1, half + 0.2)
+    sizes = " → ".join(str(spec["units"]) for spec in specs)
+    total = sum(c.size + b.size for c, b in zip(mlp.coefs_, mlp.intercepts_))
+    ax.set_title(f"Dense network: {sizes} ({total:,} parameters)", fontsize=12)
+    return fig
+
+
+# -- confusion matrix ------------------------------------------------------
+
+
+def plot_confusion_matrix(estimator, X, y, *, labels=None):
+    """Show the confusion matrix as counts and as row-normalised rates, side by side.
+
+    Both panels are drawn by scikit-learn's
+    :class:`~sklearn.metrics.ConfusionMatrixDisplay`, from one prediction.
+
+    Parameters
+    ----------
+    estimator : fitted classifier
+        Such as a fitted pipeline from :func:`skmnist.make_mlp_pipeline`.
+
+    X : array-like
+        Samples the estimator accepts.
+
+    y : array-like of shape (n_samples,)
+        True labels.
+
+    labels : array-like, default=None
+        Labels to show, in order; None takes the estimator's ``classes_``.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+        Two axes: "Counts" (integers) and "Rates (each row sums to 1)", the
+        share of each true label given each prediction; the diagonal of the
+        rates is each label's recall.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.dummy import DummyClassifier
+    >>> from skmnist.plotting import plot_confusion_matrix
+    >>> X = np.zeros((4, 1))
+    >>> clf = DummyClassifier(strategy="prior").fit(X, [0, 0, 0, 1])
+    >>> fig = plot_confusion_matrix(clf, X, [0, 0, 1, 1])
+    >>> [ax.get_title() for ax in fig.axes]
+    ['Counts', 'Rates (each row sums to 1)']
+    >>> [t.get_text() for t in fig.axes[0].texts]
+    ['2', '0', '2', '0']
+    """
+    from sklearn.metrics import ConfusionMatrixDisplay
+
+    y_pred = estimator.predict(X)
+    if labels is None:
+        labels = getattr(estimator, "classes_", None)
+    fig = Figure(figsize=(13, 6), layout="constrained")
+    axes = fig.subplots(1, 2)
+    for ax, normalize, fmt, title in (
+        (axes[0], None, "d", "Counts"),
+        (axes[1], "true", ".2f", "Rates (each row sums to 1)"),
+    ):
+        ConfusionMatrixDisplay.from_predictions(
+            y, y_pred, labels=labels, normalize=normalize, values_format=fmt, ax=ax,
+            colorbar=False, cmap="Blues", text_kw={"fontsize": 8},
+        )
+        ax.set_title(title)
+    accuracy = float(np.mean(np.asarray(y_pred) == np.asarray(y)))
+    fig.suptitle(f"Confusion matrix on {len(y_pred):,} images, accuracy {accuracy:.2%}")
+    return fig

@@ -1,0 +1,190 @@
+import csv
+import datetime
+import re
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+pytest.importorskip("matplotlib")
+Image = pytest.importorskip("PIL.Image")
+
+from skmnist import make_mlp_pipeline  # noqa: E402
+from skmnist._cli import main  # noqa: E402
+from skmnist._report import FILES, write_report  # noqa: E402
+
+IMAGES = ["confusion_matrix.png", "misclassified.png", "digits.png", "history.png", "network.png"]
+#: Chromium flags this machine needs (no sandbox as root, no network, throw-away profile).
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--hide-scrollbars",
+]
+
+
+@pytest.fixture(scope="module")
+def small_report(mnist_5k, tmp_path_factory):
+    """A report on 500 test images of a small pipeline fitted in memory."""
+    X_train, X_test, y_train, y_test = mnist_5k
+    pipe = make_mlp_pipeline(
+        hidden_layer_sizes=(32,), epochs=2, early_stopping=True, random_state=0
+    ).fit(X_train[:2000], y_train[:2000])
+    output = tmp_path_factory.mktemp("report")
+    summary = write_report(
+        pipe, X_test[:500], y_test[:500], output,
+        model_name="<b>mine</b> & yours.skmnist", data_source="a test",
+        now=datetime.datetime(2026, 1, 2, 3, 4, tzinfo=datetime.timezone.utc),
+    )
+    return pipe, X_test[:500], y_test[:500], output, summary
+
+
+def test_report_writes_every_file(small_report):
+    _, _, _, output, summary = small_report
+    assert sorted(p.name for p in output.iterdir()) == sorted(FILES)
+    for name in IMAGES:
+        with Image.open(output / name) as image:
+            assert image.format == "PNG" and min(image.size) > 200
+    assert summary["index"] == str(output / "index.html")
+
+
+def test_classification_report_text_and_csv_agree_with_the_predictions(small_report):
+    pipe, X, y, output, summary = small_report
+    accuracy = float(np.mean(pipe.predict(X) == y))
+    assert summary["accuracy"] == accuracy and summary["n_test"] == 500
+    text = (output / "classification_report.txt").read_text()
+    assert "macro avg" in text and f"{accuracy:.4f}" in text
+    with open(output / "classification_report.csv", newline="") as file:
+        rows = list(csv.DictReader(file))
+    assert [row["label"] for row in rows] == [
+        *map(str, range(10)), "accuracy", "macro avg", "weighted avg"
+    ]
+    assert sum(int(row["support"]) for row in rows[:10]) == 500
+    assert float(rows[10]["f1-score"]) == pytest.approx(accuracy, abs=1e-4)
+
+
+def test_index_html_shows_headline_figures_with_escaped_text(small_report):
+    pipe, X, y, output, summary = small_report
+    page = (output / "index.html").read_text()
+    assert f"{summary['accuracy']:.2%}" in page
+    assert "500" in page and "2026-01-02 03:04 UTC" in page
+    assert "784 → 32 → 10" in page and "relu" in page
+    assert "&lt;b&gt;mine&lt;/b&gt; &amp; yours.skmnist" in page and "<b>mine" not in page
+
+
+def test_index_html_is_self_contained_with_relative_links(small_report):
+    *_, output, _ = small_report
+    page = (output / "index.html").read_text()
+    links = re.findall(r'(?:src|href)="([^"]*)"', page)
+    assert sorted(set(links)) == sorted(
+        set(IMAGES) | {"classification_report.txt", "classification_report.csv"}
+    )
+    assert "<script" not in page and "http" not in page.replace("http-equiv", "")
+
+
+def _chromium():
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        path = shutil.which(name)
+        if path:
+            return path
+    pytest.skip(
+        "no Chromium on this machine: install it (apt-get install chromium) to check the "
+        "report page in a real browser"
+    )
+
+
+def _browse(tmp_path, *args):
+    result = subprocess.run(
+        [_chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", *args],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout
+
+
+def test_chromium_loads_every_image_of_the_page(small_report, tmp_path):
+    *_, output, _ = small_report
+    # A copy of the page, in the same folder, with a script that records what loaded.
+    probe = output / "probe.html"
+    probe.write_text(
+        (output / "index.html").read_text().replace(
+            "</body>",
+            "<script>window.addEventListener('load', () => document.body.setAttribute("
+            "'data-loaded', [...document.images].map(i => i.getAttribute('src') + '=' + "
+            "i.naturalWidth + 'x' + i.naturalHeight).join(' ')));</script></body>",
+        )
+    )
+    try:
+        dom = _browse(tmp_path, "--virtual-time-budget=10000", "--dump-dom", probe.as_uri())
+    finally:
+        probe.unlink()
+    loaded = dict(item.split("=") for item in re.search(r'data-loaded="([^"]*)"', dom)[1].split())
+    assert sorted(loaded) == sorted(IMAGES)
+    for name, size in loaded.items():
+        with Image.open(output / name) as image:
+            assert size == f"{image.size[0]}x{image.size[1]}"  # decoded, at its full size
+
+
+def _blue_and_dark(shot):
+    with Image.open(shot) as image:
+        pixels = np.asarray(image.convert("RGB"), dtype=int)
+    blue = (pixels[..., 2] - pixels[..., 0] > 80).mean()  # the confusion matrix's cells
+    dark = (pixels.max(axis=2) < 60).mean()  # digits' ink and text
+    return pixels.shape, blue, dark
+
+
+def test_chromium_screenshot_shows_the_figures(small_report, tmp_path):
+    *_, output, _ = small_report
+    # The page as written, and a copy whose images are missing, for comparison.
+    broken = output / "broken.html"
+    broken.write_text((output / "index.html").read_text().replace('.png"', '.missing.png"'))
+    try:
+        shots = {}
+        for name, page in {"page": output / "index.html", "broken": broken}.items():
+            shots[name] = tmp_path / f"{name}.png"
+            _browse(tmp_path, "--window-size=1400,2400", f"--screenshot={shots[name]}",
+                    page.as_uri())
+    finally:
+        broken.unlink()
+    shape, blue, dark = _blue_and_dark(shots["page"])
+    assert shape[:2] == (2400, 1400)
+    _, blue_without, dark_without = _blue_and_dark(shots["broken"])
+    assert blue > 0.005 and blue > 10 * blue_without
+    assert dark > 0.01 and dark > 2 * dark_without
+
+
+def test_skmnist_report_command_on_a_model_saved_by_train(trained_model_file, tmp_path, capsys):
+    output = tmp_path / "report"
+    assert main(["report", str(trained_model_file), "--output", str(output), "--no-download"]) == 0
+    out = capsys.readouterr().out
+    accuracy = float(re.search(r"Test accuracy (0\.\d+) on 10,000 images", out)[1])
+    assert accuracy > 0.95
+    assert sorted(p.name for p in output.iterdir()) == sorted(FILES)
+    page = (output / "index.html").read_text()
+    assert f"{accuracy:.2%}" in page and "10,000" in page and "784 → 256 → 10" in page
+    assert "mnist-256.skmnist" in page
+
+
+def test_skmnist_report_refuses_a_file_that_is_not_a_model(tmp_path, capsys):
+    (tmp_path / "model.skmnist").write_text("hello")
+    status = main(["report", str(tmp_path / "model.skmnist"), "--output", str(tmp_path / "r")])
+    assert status == 1
+    assert capsys.readouterr().err.startswith("skmnist report: error:")
+    assert not (tmp_path / "r").exists()
+
+
+def test_report_and_predict_help_do_not_import_tensorflow_or_matplotlib():
+    code = (
+        "import sys\n"
+        "from skmnist._cli import main\n"
+        "for argv in (['report', '--help'], ['predict', '--help']):\n"
+        "    try:\n"
+        "        main(argv)\n"
+        "    except SystemExit as exit:\n"
+        "        assert exit.code == 0\n"
+        "assert not {'tensorflow', 'keras', 'matplotlib', 'PIL'} & set(sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "--output DIR" in result.stdout and "IMAGE" in result.stdout
