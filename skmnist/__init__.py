@@ -18,6 +18,7 @@ _SUBMODULES = {
     "PixelScaler": "._scaler",
     "DenseMLPClassifier": "._classifier",
     "make_mlp_pipeline": "._pipeline",
+    "fit_grid_search": "._grid",
     "save": "._persistence",
     "load": "._persistence",
     "prepare_digit_image": "._images",
@@ -26,6 +27,7 @@ _SUBMODULES = {
 __all__ = [
     "DenseMLPClassifier",
     "PixelScaler",
+    "fit_grid_search",
     "load",
     "load_mnist",
     "make_mlp_pipeline",

@@ -149,6 +149,7 @@ def _build_parser():
         "--output", metavar="PATH", default=DEFAULT_OUTPUT, help="where to save the fitted pipeline (default: %(default)s)"
     )
     out.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_grid_command(commands)
     _add_report_and_predict(commands)
     return parser
 
@@ -195,6 +196,98 @@ def _add_report_and_predict(commands):
     predict.add_argument("images", metavar="IMAGE", nargs="+", help="image files (PNG, JPEG, ...)")
 
 
+def _add_grid_command(commands):
+    grid = commands.add_parser(
+        "grid",
+        help="grid-search hidden layer sizes x learning rates by cross-validation",
+        description=(
+            "Cross-validate the PixelScaler -> DenseMLPClassifier pipeline on every "
+            "combination of hidden layer sizes and learning rates (GridSearchCV), in "
+            "parallel processes or on a Dask cluster; print one line per finished fit and "
+            "a ranked table; write cv_results.csv, heatmap.png and the refitted best model "
+            "to --output, and report the best model's test accuracy."
+        ),
+    )
+    search = grid.add_argument_group("search")
+    search.add_argument(
+        "--hidden-layer-sizes",
+        type=_layer_sizes,
+        nargs="+",
+        default=[(32,), (128,), (512, 256)],
+        metavar="N[,N...]",
+        help="candidate hidden layers, each comma-separated (default: 32 128 512,256)",
+    )
+    search.add_argument(
+        "--learning-rate",
+        type=_positive(float),
+        nargs="+",
+        default=[1e-3, 3e-3, 1e-2],
+        metavar="RATE",
+        help="candidate learning rates (default: 1e-3 3e-3 1e-2)",
+    )
+    search.add_argument(
+        "--cv", type=_at_least(2), default=3, help="cross-validation folds (default: %(default)s)"
+    )
+    search.add_argument(
+        "--epochs",
+        type=_positive(int),
+        default=DEFAULTS["epochs"],
+        help="epochs of every fit (default: %(default)s)",
+    )
+    search.add_argument(
+        "--random-state", type=int, default=0, metavar="SEED",
+        help="seed of the subset and of every fit (default: %(default)s)",
+    )
+    data = grid.add_argument_group("data")
+    data.add_argument(
+        "--data-dir", metavar="DIR",
+        help="folder holding MNIST (default: $SKMNIST_DATA, then the Keras cache, then a download)",
+    )
+    data.add_argument("--no-download", action="store_true", help="fail instead of downloading MNIST")
+    data.add_argument(
+        "--subset", type=_positive(int), metavar="N",
+        help="search on a stratified subset of N training images (default: all 60,000)",
+    )
+    run = grid.add_argument_group("where the fits run")
+    run.add_argument(
+        "--n-jobs", type=int, metavar="N",
+        help="fits at a time: worker processes, each limiting TensorFlow to cores / N "
+        "threads; -1 for one per core (default: 1, or every Dask worker with --scheduler)",
+    )
+    run.add_argument(
+        "--tf-threads", type=_positive(int), default=1, metavar="N",
+        help="TensorFlow threads of every fit, here and in local workers (default: "
+        "%(default)s; the same in serial and parallel runs, so that their scores agree)",
+    )
+    run.add_argument(
+        "--scheduler", metavar="ADDRESS",
+        help="run the fits on the Dask cluster at ADDRESS, e.g. tcp://10.0.0.5:8786 "
+        "(needs pip install 'skmnist[dask]')",
+    )
+    out = grid.add_argument_group("output")
+    out.add_argument(
+        "--output", metavar="DIR", default="skmnist-grid",
+        help="folder for cv_results.csv, heatmap.png and the best model (default: %(default)s)",
+    )
+    out.add_argument(
+        "--verbose", action="count", default=0,
+        help="show Keras' progress of every fit (-vv: one line per epoch)",
+    )
+
+
+def _at_least(minimum):
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < minimum:
+            raise argparse.ArgumentTypeError(f"expected an integer >= {minimum}; got {text!r}")
+        return value
+
+    return parse
+
+
 def _train(args):
     from sklearn.metrics import classification_report
 
@@ -237,6 +330,12 @@ def _train(args):
     save(pipe, args.output)
     print(f"Saved the fitted pipeline to {args.output} (load it with skmnist.load)")
     return 0
+
+
+def _grid(args):
+    from ._grid import run_grid  # imports scikit-learn; TensorFlow once data is loaded
+
+    return run_grid(args)
 
 
 def _report(args):
@@ -302,7 +401,9 @@ def main(argv=None):
     """
     args = _build_parser().parse_args(argv)
     try:
-        return {"train": _train, "report": _report, "predict": _predict}[args.command](args)
+        return {"train": _train, "grid": _grid, "report": _report, "predict": _predict}[
+            args.command
+        ](args)
     except (ValueError, TypeError, OSError, ImportError) as exc:
         print(f"skmnist {args.command}: error: {exc}", file=sys.stderr)
         return 1

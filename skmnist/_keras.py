@@ -13,6 +13,13 @@ from contextlib import contextmanager
 
 __all__ = ["keras", "tf"]
 
+#: Environment variables read, first set first, for the number of threads
+#: TensorFlow may use in this process. joblib's loky workers get
+#: OMP_NUM_THREADS = cores // workers, Dask's worker processes get 1.
+THREAD_LIMIT_VARS = ("SKMNIST_TF_THREADS", "OMP_NUM_THREADS")
+#: Set alongside TF_CPP_MIN_LOG_LEVEL when skmnist, not the user, set the level.
+_OUR_LEVEL = "SKMNIST_SET_TF_CPP_MIN_LOG_LEVEL"
+
 
 @contextmanager
 def _quiet_stderr():
@@ -33,18 +40,45 @@ def _quiet_stderr():
             os.close(saved)
 
 
+def _thread_limit():
+    """The thread limit for TensorFlow from the environment, or None for no limit."""
+    for var in THREAD_LIMIT_VARS:
+        value = os.environ.get(var, "").strip()
+        if value.isdigit() and int(value) > 0:
+            return int(value)
+    return None
+
+
+def _limit_threads(tensorflow):
+    """Cap TensorFlow's thread pools; it must happen before TensorFlow's first op."""
+    limit = _thread_limit()
+    if limit is None:
+        return
+    try:
+        tensorflow.config.threading.set_intra_op_parallelism_threads(limit)
+        tensorflow.config.threading.set_inter_op_parallelism_threads(limit)
+    except RuntimeError:  # TensorFlow already ran an op: its pools are fixed
+        pass
+
+
 def _load():
-    if "tensorflow" in sys.modules or os.environ.get("TF_CPP_MIN_LOG_LEVEL"):
+    # A worker process (joblib's loky, a local Dask cluster) inherits the level
+    # set below from its parent; only a level set by the user is their choice.
+    user_level = os.environ.get("TF_CPP_MIN_LOG_LEVEL") and not os.environ.get(_OUR_LEVEL)
+    if "tensorflow" in sys.modules or user_level:
         # Already loaded, or the user chose TensorFlow's log level: leave it be.
         import keras
         import tensorflow
 
+        _limit_threads(tensorflow)
         return keras, tensorflow
     os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+    os.environ[_OUR_LEVEL] = "1"
     with _quiet_stderr():
         import keras
         import tensorflow
 
+        _limit_threads(tensorflow)
         # The CUDA probe runs when devices are first listed, not at import.
         tensorflow.config.list_logical_devices()
     return keras, tensorflow
