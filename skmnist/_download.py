@@ -14,6 +14,8 @@ import tempfile
 import urllib.request
 from pathlib import Path
 
+from ._files import usual_permissions
+
 __all__ = ["DEFAULT_MIRROR", "FILES", "download_mnist", "mirror_url"]
 
 #: The mirror TensorFlow and torchvision use for the original distribution.
@@ -119,6 +121,7 @@ def download_mnist(folder, *, mirror=None, timeout=_TIMEOUT):
             with os.fdopen(fd, "wb") as target:
                 _fetch(base + name, name, target, size, sha256, timeout=timeout)
         for name, tmp in downloaded.items():
+            usual_permissions(tmp)
             os.replace(tmp, folder / name)
     except BaseException:
         for tmp in downloaded.values():

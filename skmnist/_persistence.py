@@ -16,6 +16,8 @@ from numbers import Integral, Real
 
 import numpy as np
 
+from ._files import usual_permissions
+
 __all__ = ["load", "save"]
 
 #: Name and version of the format; a reader refuses a version newer than its own.
@@ -348,6 +350,7 @@ def save(estimator, path):
             zf.writestr(MANIFEST_CHECKSUM, _sha256(manifest_bytes) + "\n")
             for name, data in writer.arrays.items():
                 zf.writestr(name, data)
+        usual_permissions(tmp)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

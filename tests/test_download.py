@@ -99,6 +99,8 @@ def test_download_caches_checked_files_then_loads_offline(serving, real_files, t
     assert _leftovers(cache) == sorted(NAMES)  # no temporary file left
     for name, content in real_files.items():
         assert (cache / name).read_bytes() == content
+        mode = os.stat(cache / name).st_mode & 0o777
+        assert mode == 0o666 & ~_umask()  # not the 0600 of a temporary file
     serving.files.clear()  # the mirror goes away: the cache is enough
     offline = load_mnist(download=False)
     np.testing.assert_array_equal(offline.X_test, data.X_test)
@@ -178,3 +180,9 @@ def test_mirror_comes_from_argument_then_environment_then_default(monkeypatch):
     monkeypatch.setenv("SKMNIST_MIRROR", "http://example.org/m")
     assert mirror_url() == "http://example.org/m/"
     assert mirror_url("https://other/") == "https://other/"
+
+
+def _umask():
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask

@@ -309,3 +309,15 @@ def test_parameters_that_do_not_fit_the_weights_are_refused_naming_the_file(fitt
             load(path)
         assert str(info.value).startswith(f"{path}: cannot rebuild DenseMLPClassifier")
         save(clf, path)
+
+
+def test_saved_file_has_the_permissions_of_a_new_file(fitted_clf, tmp_path):
+    import os
+    import stat
+
+    umask = os.umask(0o022)
+    try:
+        path = skmnist.save(fitted_clf[0], tmp_path / "model.skmnist")
+    finally:
+        os.umask(umask)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o644
