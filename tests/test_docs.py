@@ -20,3 +20,11 @@ def test_public_name_has_a_docstring_with_runnable_examples(module, name):
     for section in ("Parameters\n----------", "Returns\n-------"):
         if inspect.isfunction(getattr(module, name)):
             assert section in doc, f"{name} lacks a {section.splitlines()[0]} section"
+
+
+def test_api_reference_lists_every_public_name():
+    from pathlib import Path
+
+    api = (Path(__file__).resolve().parent.parent / "docs" / "api.rst").read_text()
+    listed = {line.strip() for line in api.splitlines() if line.startswith("   ") and ":" not in line}
+    assert listed == {name for _, name in PUBLIC}

@@ -1,0 +1,32 @@
+"""Sphinx configuration of the skmnist documentation (Sphinx + numpydoc + MyST)."""
+
+import os
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE / "_ext"))
+
+import skmnist  # noqa: E402
+
+project = "skmnist"
+author = "the skmnist developers"
+release = version = skmnist.__version__
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "numpydoc",
+    "myst_parser",
+    "skmnist_cli",  # docs/_ext/skmnist_cli.py: the CLI reference, from the parser
+]
+source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
+exclude_patterns = ["_build"]
+autosummary_generate = True
+numpydoc_show_class_members = False
+numpydoc_class_members_toctree = False
+myst_heading_anchors = 3
+suppress_warnings = ["myst.xref_missing"]
+html_theme = "alabaster"
+html_static_path = []
