@@ -1,6 +1,5 @@
 """Sphinx configuration of the skmnist documentation (Sphinx + numpydoc + MyST)."""
 
-import os
 import sys
 from pathlib import Path
 

@@ -64,7 +64,7 @@ def main(argv=None):
         rows.append((name, published, measured, seconds))
         print(f"{name}: {measured:.2f}% in {seconds:.0f} s", file=sys.stderr, flush=True)
 
-    print(f"\n| tutorial model | published | measured | difference | fit time |")
+    print("\n| tutorial model | published | measured | difference | fit time |")
     print("| --- | ---: | ---: | ---: | ---: |")
     for name, published, measured, seconds in rows:
         print(f"| {name} | {published:.2f}% | {measured:.2f}% | "

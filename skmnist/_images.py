@@ -113,7 +113,7 @@ def _stretch(gray):
     if peak - background < 16:
         raise ValueError(
             "No digit found: the image is nearly uniform (ink and paper differ by less "
-            f"than 16 grey levels out of 255). Pass an image with a visible digit."
+            "than 16 grey levels out of 255). Pass an image with a visible digit."
         )
     return np.clip((gray - background) / (peak - background), 0.0, 1.0)
 

@@ -3,7 +3,6 @@
 import hashlib
 import http.server
 import os
-import shutil
 import threading
 from pathlib import Path
 

@@ -14,7 +14,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV
 
 import skmnist
-from skmnist import DenseMLPClassifier, PixelScaler, load, make_mlp_pipeline, save
+from skmnist import DenseMLPClassifier, load, make_mlp_pipeline, save
 from skmnist._keras import keras
 from skmnist._persistence import FORMAT_VERSION, MANIFEST, MANIFEST_CHECKSUM
 
