@@ -19,6 +19,7 @@ DEFAULTS = {
     "hidden_layer_sizes": (512, 256),
     "activation": "relu",
     "dropout": 0.2,
+    "input_dropout": 0.0,
     "optimizer": "adam",
     "learning_rate": 1e-3,
     "learning_rate_schedule": "cosine",
@@ -27,6 +28,28 @@ DEFAULTS = {
     "early_stopping": False,
 }
 DEFAULT_OUTPUT = "skmnist-mlp.skmnist"
+
+#: Names of make_mlp_pipeline's presets, and what "best" sets, for --help
+#: without importing TensorFlow (tests check them against skmnist._pipeline.PRESETS).
+PRESET_NAMES = ("default", "best")
+BEST_PRESET_HELP = "1200-1200 units, dropout 0.5, input dropout 0.2, 40 epochs of 256"
+
+
+class _Given(argparse.Action):
+    """Store an option's value and remember that it was given on the command line.
+
+    ``--preset`` sets every model option the user did not give, so the options
+    given must be known even when their value equals the default.
+    """
+
+    def __init__(self, option_strings, dest, const=None, nargs=None, **kwargs):
+        if const is not None:  # a flag: --early-stopping, --center
+            nargs = 0
+        super().__init__(option_strings, dest, nargs=nargs, const=const, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        setattr(namespace, self.dest, self.const if self.nargs == 0 else values)
+        namespace.given = set(getattr(namespace, "given", ())) | {self.dest}
 
 
 def _layer_sizes(text):
@@ -83,9 +106,19 @@ def _build_parser():
     data.add_argument(
         "--no-download", action="store_true", help="fail instead of downloading MNIST"
     )
-    model = train.add_argument_group("model")
+    model = train.add_argument_group(
+        "model", "Each option given overrides the --preset's value of that parameter."
+    )
+    model.add_argument(
+        "--preset",
+        choices=PRESET_NAMES,
+        default="default",
+        help="named parameter set of make_mlp_pipeline (default: %(default)s, the defaults "
+        f"below; best: {BEST_PRESET_HELP}, about 3 minutes)",
+    )
     model.add_argument(
         "--hidden-layer-sizes",
+        action=_Given,
         type=_layer_sizes,
         default=DEFAULTS["hidden_layer_sizes"],
         metavar="N[,N...]",
@@ -93,53 +126,69 @@ def _build_parser():
     )
     model.add_argument(
         "--activation",
+        action=_Given,
         choices=["relu", "tanh", "logistic", "identity", "elu", "gelu"],
         default=DEFAULTS["activation"],
         help="activation of the hidden layers (default: %(default)s)",
     )
     model.add_argument(
         "--dropout",
+        action=_Given,
         type=float,
         default=DEFAULTS["dropout"],
         help="fraction of hidden units dropped while training (default: %(default)s)",
     )
     model.add_argument(
+        "--input-dropout",
+        action=_Given,
+        type=float,
+        default=DEFAULTS["input_dropout"],
+        help="fraction of input pixels dropped while training (default: %(default)s)",
+    )
+    model.add_argument(
         "--optimizer",
+        action=_Given,
         choices=["adam", "rmsprop", "sgd"],
         default=DEFAULTS["optimizer"],
         help="Keras optimizer (default: %(default)s)",
     )
     model.add_argument(
         "--learning-rate",
+        action=_Given,
         type=_positive(float),
         default=DEFAULTS["learning_rate"],
         help="optimizer step size (default: %(default)s)",
     )
     model.add_argument(
         "--learning-rate-schedule",
+        action=_Given,
         choices=["cosine", "constant"],
         default=DEFAULTS["learning_rate_schedule"],
         help="cosine: decay the rate to 0 over the epochs (default: %(default)s)",
     )
     model.add_argument(
         "--epochs",
+        action=_Given,
         type=_positive(int),
         default=DEFAULTS["epochs"],
         help="passes over the training set (default: %(default)s)",
     )
     model.add_argument(
         "--batch-size",
+        action=_Given,
         type=_positive(int),
         default=DEFAULTS["batch_size"],
         help="images per gradient step (default: %(default)s)",
     )
     model.add_argument(
         "--early-stopping",
-        action="store_true",
+        action=_Given,
+        const=True,
+        default=False,
         help="hold out 10%% of the training set and stop when its loss stops improving",
     )
     model.add_argument(
-        "--center", action="store_true", help="scale pixels to [-0.5, 0.5] instead of [0, 1]"
+        "--center", action=_Given, const=True, default=False, help="scale pixels to [-0.5, 0.5] instead of [0, 1]"
     )
     model.add_argument(
         "--random-state", type=int, metavar="SEED", help="seed for a reproducible fit"
@@ -288,6 +337,13 @@ def _at_least(minimum):
     return parse
 
 
+#: train's options that are parameters of make_mlp_pipeline (besides random_state).
+_MODEL_OPTIONS = (
+    "center", "hidden_layer_sizes", "activation", "dropout", "input_dropout", "optimizer",
+    "learning_rate", "learning_rate_schedule", "epochs", "batch_size", "early_stopping",
+)
+
+
 def _train(args):
     from sklearn.metrics import classification_report
 
@@ -302,19 +358,13 @@ def _train(args):
 
     from ._pipeline import make_mlp_pipeline  # imports TensorFlow, quietly
 
+    given = getattr(args, "given", set())
     pipe = make_mlp_pipeline(
-        center=args.center,
-        hidden_layer_sizes=args.hidden_layer_sizes,
-        activation=args.activation,
-        dropout=args.dropout,
-        optimizer=args.optimizer,
-        learning_rate=args.learning_rate,
-        learning_rate_schedule=args.learning_rate_schedule,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        early_stopping=args.early_stopping,
+        preset=args.preset,
         random_state=args.random_state,
         verbose=0 if args.quiet else 1,
+        # Options not given keep the preset's value, else the default shown in --help.
+        **{name: getattr(args, name) for name in _MODEL_OPTIONS if name in given},
     )
     start = time.perf_counter()
     pipe.fit(data.X_train, data.y_train)

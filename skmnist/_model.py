@@ -31,15 +31,24 @@ def _seed(base, offset):
     return None if base is None else (base + offset) % (2**31 - 1)
 
 
-def build_mlp(n_features, n_classes, *, hidden_layer_sizes, activation, dropout, seed):
+def build_mlp(
+    n_features, n_classes, *, hidden_layer_sizes, activation, dropout, seed, input_dropout=0.0
+):
     """Return an uncompiled ``keras.Sequential`` Dense network.
 
-    ``n_features`` inputs, one Dense layer per entry of ``hidden_layer_sizes``
+    ``n_features`` inputs (followed by Dropout when ``input_dropout > 0``),
+    one Dense layer per entry of ``hidden_layer_sizes``
     (each followed by Dropout when ``dropout > 0``) and a softmax layer of
     ``n_classes`` units. Weights and dropout masks are drawn from ``seed``
     when it is an int, so two builds with the same seed are identical.
     """
     layers = [keras.Input(shape=(n_features,), name="pixels")]
+    if input_dropout > 0:
+        layers.append(
+            keras.layers.Dropout(
+                input_dropout, seed=_seed(seed, 2 * len(hidden_layer_sizes) + 1), name="input_dropout"
+            )
+        )
     for i, units in enumerate(hidden_layer_sizes):
         layers.append(
             keras.layers.Dense(

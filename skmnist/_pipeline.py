@@ -22,6 +22,7 @@ PRESETS = {
     "best": {
         "hidden_layer_sizes": (1200, 1200),
         "dropout": 0.5,
+        "input_dropout": 0.2,
         "epochs": 40,
         "batch_size": 256,
     },

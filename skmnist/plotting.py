@@ -322,6 +322,8 @@ def _layer_specs(mlp, scaler):
         notes.append(f"({side}×{side} pixels)")
     if scaler is not None:
         notes.append("scaled to [-0.5, 0.5]" if scaler.center else "scaled to [0, 1]")
+    if getattr(mlp, "input_dropout", 0):
+        notes.append(f"dropout {mlp.input_dropout:g}")
     specs = [{"name": "input", "units": n_inputs, "notes": notes, "colour": "#bbbbbb"}]
     activation = _ACTIVATION_NAMES.get(str(mlp.activation), str(mlp.activation))
     n_hidden = len(mlp.coefs_) - 1

@@ -49,6 +49,8 @@ def test_is_a_classifier_and_a_scikeras_keras_classifier():
         ({"optimizer": "adamw"}, "optimizer"),
         ({"epochs": 0}, "epochs"),
         ({"dropout": 1.0}, "dropout"),
+        ({"input_dropout": 1.0}, "input_dropout"),
+        ({"input_dropout": -0.1}, "input_dropout"),
         ({"activation": "swish"}, "activation"),
         ({"validation_fraction": 1.5}, "validation_fraction"),
         ({"validation_fraction": 0.0}, "validation_fraction"),
@@ -109,6 +111,22 @@ def test_same_random_state_gives_bit_identical_fits(blobs):
     assert first.history_ == second.history_
     other = DenseMLPClassifier(**dict(params, random_state=1)).fit(X, y)
     assert not np.array_equal(first.coefs_[0], other.coefs_[0])
+
+
+def test_input_dropout_drops_pixels_in_training_only_and_is_reproducible(blobs):
+    X, y = blobs
+    params = dict(FAST, dropout=0.3)
+    plain = DenseMLPClassifier(**params).fit(X, y)
+    dropped = DenseMLPClassifier(**dict(params, input_dropout=0.2)).fit(X, y)
+    again = DenseMLPClassifier(**dict(params, input_dropout=0.2)).fit(X, y)
+    for a, b in zip(dropped.coefs_, again.coefs_):
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(plain.coefs_[0], dropped.coefs_[0])
+    assert [layer.name for layer in dropped.model_.layers][:2] == ["input_dropout", "hidden_1"]
+    # Dropout is off at prediction: the NumPy forward pass agrees with Keras'.
+    np.testing.assert_allclose(
+        dropped.predict_proba(X), dropped.model_.predict(X, verbose=0), atol=1e-6
+    )
 
 
 def test_seeded_fit_leaves_tensorflow_global_state_alone_and_unseeded_fit_works(blobs):

@@ -6,7 +6,7 @@ import sys
 import numpy as np
 import pytest
 
-from skmnist._cli import DEFAULTS, main
+from skmnist._cli import BEST_PRESET_HELP, DEFAULTS, PRESET_NAMES, main
 
 
 def _run(*args, env=None):
@@ -41,6 +41,56 @@ def test_help_defaults_are_the_classifier_defaults():
 
     signature = inspect.signature(DenseMLPClassifier).parameters
     assert {name: signature[name].default for name in DEFAULTS} == DEFAULTS
+
+
+def test_help_presets_are_the_pipeline_presets():
+    from skmnist._pipeline import PRESETS
+
+    assert PRESET_NAMES == tuple(PRESETS)
+    best = PRESETS["best"]
+    units = "-".join(map(str, best["hidden_layer_sizes"]))
+    assert BEST_PRESET_HELP == (
+        f"{units} units, dropout {best['dropout']:g}, input dropout {best['input_dropout']:g}, "
+        f"{best['epochs']} epochs of {best['batch_size']}"
+    )
+
+
+@pytest.mark.parametrize(
+    "argv, expected",
+    [
+        ([], {}),
+        (["--preset", "best"], {}),
+        # an option given wins over the preset, even at its default value
+        (["--preset", "best", "--dropout", "0.2", "--epochs", "3"], {"dropout": 0.2, "epochs": 3}),
+        (["--early-stopping", "--center", "--input-dropout", "0.1"],
+         {"early_stopping": True, "center": True, "input_dropout": 0.1}),
+    ],
+)
+def test_train_passes_the_preset_and_only_the_options_given(monkeypatch, argv, expected):
+    import skmnist._datasets
+    import skmnist._pipeline
+
+    seen = {}
+
+    class Stop(Exception):
+        pass
+
+    def fake_pipeline(preset="default", **params):
+        seen.update(preset=preset, params=params)
+        raise Stop
+
+    monkeypatch.setattr(skmnist._pipeline, "make_mlp_pipeline", fake_pipeline)
+    monkeypatch.setattr(skmnist._datasets, "load_mnist", lambda *a, **k: _TinyData())
+    with pytest.raises(Stop):
+        main(["train", "--quiet", "--random-state", "4", *argv])
+    assert seen["preset"] == ("best" if "best" in argv else "default")
+    assert seen["params"] == {"random_state": 4, "verbose": 0, **expected}
+
+
+class _TinyData:
+    source = "memory"
+    X_train = X_test = np.zeros((2, 28, 28), np.uint8)
+    y_train = y_test = np.array([0, 1])
 
 
 def test_malformed_layer_sizes_are_refused_by_the_parser(capsys):

@@ -23,3 +23,15 @@ def test_same_seed_same_initial_weights_other_seed_other_weights():
 
     np.testing.assert_array_equal(weights(5), weights(5))
     assert not np.array_equal(weights(5), weights(6))
+
+
+def test_input_dropout_adds_a_dropout_layer_before_the_first_hidden_layer():
+    model = build_mlp(
+        20, 3, hidden_layer_sizes=(8,), activation="relu", dropout=0.5, input_dropout=0.2, seed=0
+    )
+    assert [layer.name for layer in model.layers] == [
+        "input_dropout", "hidden_1", "dropout_1", "output"
+    ]
+    assert model.layers[0].rate == 0.2
+    without = build_mlp(20, 3, hidden_layer_sizes=(8,), activation="relu", dropout=0.5, seed=0)
+    assert "input_dropout" not in [layer.name for layer in without.layers]

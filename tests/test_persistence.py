@@ -89,6 +89,18 @@ def test_loaded_classifier_trains_on_with_partial_fit_as_the_saved_one(fitted_cl
         np.testing.assert_array_equal(a, b)
 
 
+def test_input_dropout_is_saved_and_partial_fit_after_load_goes_on_exactly(fitted_clf, tmp_path):
+    _, X, y = fitted_clf
+    clf = DenseMLPClassifier(**dict(FAST, input_dropout=0.2, dropout=0.1)).fit(X, y)
+    loaded = load(save(clf, tmp_path / "clf.skmnist"))
+    assert loaded.input_dropout == 0.2
+    assert loaded.model_.layers[0].name == "input_dropout"
+    loaded.partial_fit(X, y)
+    unsaved = pickle.loads(pickle.dumps(clf)).partial_fit(X, y)
+    for a, b in zip(loaded.coefs_ + loaded.intercepts_, unsaved.coefs_ + unsaved.intercepts_):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_pipeline_round_trip_with_string_labels(fitted_pipe, tmp_path):
     pipe, images, labels = fitted_pipe
     loaded = load(save(pipe, tmp_path / "pipe.skmnist"))

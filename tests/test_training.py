@@ -9,7 +9,7 @@ from sklearn.exceptions import NotFittedError
 import skmnist._training as training
 from skmnist import DenseMLPClassifier, make_mlp_pipeline
 from skmnist._keras import keras
-from skmnist._training import _Rate, clear_trainers, get_trainer
+from skmnist._training import Trainer, _fusable_adam, _Rate, clear_trainers, get_trainer
 
 FAST = dict(hidden_layer_sizes=(16,), epochs=3, batch_size=32, random_state=0)
 
@@ -38,6 +38,48 @@ def test_repeated_fits_trace_the_training_loop_once(blobs):
         )
     trainer = DenseMLPClassifier(**FAST).fit(X, y)._trainer()
     assert trainer._steps.experimental_get_tracing_count() == 1
+
+
+def _train_three_epochs(X, y, *, fused, optimizer="adam"):
+    trainer = Trainer(X.shape[1], 3, (16, 8), "relu", 0.2, optimizer, 1e-2)
+    assert trainer.fused_adam == (optimizer == "adam")
+    trainer.fused_adam = fused  # before the loop's first call, which traces it
+    trainer.reset(0)
+    trainer.set_learning_rate(1e-2, 25)  # cosine: the rate changes at every step
+    data = (keras.ops.convert_to_tensor(X), keras.ops.convert_to_tensor(y.astype("int32")),
+            keras.ops.ones(len(y)))
+    for epoch in range(3):
+        trainer.run_epoch(data, np.random.RandomState(epoch).permutation(len(y)), 32, epoch)
+    return trainer
+
+
+def test_fused_adam_update_matches_keras_adam_apply(blobs):
+    # 30 steps with dropout and a cosine rate: the same update up to float32
+    # rounding (a wrong bias correction or epsilon would be far off).
+    X, y = blobs
+    fused, plain = (_train_three_epochs(X, y, fused=f) for f in (True, False))
+    assert int(fused.optimizer.iterations) == int(plain.optimizer.iterations) == 30
+    for a, b in zip(fused.weights()[0] + fused.weights()[1], plain.weights()[0] + plain.weights()[1]):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    for a, b in zip(fused.optimizer_state(), plain.optimizer_state()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "optimizer",
+    [
+        keras.optimizers.Adam(amsgrad=True),
+        keras.optimizers.Adam(weight_decay=1e-4),
+        keras.optimizers.Adam(clipnorm=1.0),
+        keras.optimizers.Adam(use_ema=True),
+        keras.optimizers.AdamW(),
+        keras.optimizers.RMSprop(),
+    ],
+    ids=["amsgrad", "weight_decay", "clipnorm", "ema", "adamw", "rmsprop"],
+)
+def test_only_a_plain_adam_takes_the_fused_update(optimizer):
+    assert not _fusable_adam(optimizer)
+    assert _fusable_adam(keras.optimizers.Adam(learning_rate=3e-3, beta_1=0.8, epsilon=1e-6))
 
 
 def test_trainers_are_cached_per_architecture_and_bounded(monkeypatch):
