@@ -3,7 +3,7 @@
 One command, one process, side by side on the real MNIST (read from
 ``$SKMNIST_DATA``)::
 
-    python benchmarks/bench_performance.py            # about 15 minutes on 2 cores
+    python benchmarks/bench_performance.py            # about 20 minutes on 2 cores
 
 It writes ``benchmarks/results/performance.md`` (the tables, with the targets
 of the performance issue and whether each is met) and
@@ -238,12 +238,17 @@ def bench_default(data, repeats, epochs_mlp=5):
     return ours, theirs, curve
 
 
-def bench_best(data):
+def bench_best(data, repeats):
+    """The best preset with seeds 0, 1, ...: (fit seconds, test accuracy, curve) per run."""
     X_train, X_test, y_train, y_test = data
-    pipe = timed_pipeline(dict(PRESETS["best"], random_state=0), X_test, y_test)
-    start = time.perf_counter()
-    pipe.fit(X_train, y_train)
-    return time.perf_counter() - start, pipe.score(X_test, y_test), pipe["mlp"]._curve
+    runs = []
+    for seed in range(repeats):
+        pipe = timed_pipeline(dict(PRESETS["best"], random_state=seed), X_test, y_test)
+        gc.collect()
+        start = time.perf_counter()
+        pipe.fit(X_train, y_train)
+        runs.append((time.perf_counter() - start, pipe.score(X_test, y_test), pipe["mlp"]._curve))
+    return runs
 
 
 # -- report --------------------------------------------------------------------------------------
@@ -388,7 +393,10 @@ def main(argv=None):
     mlp_t = statistics.median(t for t, _ in theirs)
     mlp_acc = statistics.median(a for _, a in theirs)
     print("best preset ...", flush=True)
-    best_t, best_acc, best_curve = bench_best(data) if not args.quick else (np.nan, np.nan, [(0, 0)])
+    best = bench_best(data, args.repeats) if not args.quick else [(np.nan, np.nan, [(0, 0)])]
+    best_t = statistics.median(t for t, _, _ in best)
+    best_acc = statistics.median(a for _, a, _ in best)
+    best_curve = best[0][2]
     lines += [
         "## Default pipeline and best preset against MLPClassifier((512,))",
         "",
@@ -397,8 +405,9 @@ def main(argv=None):
         f"| `make_mlp_pipeline()` (defaults; {args.repeats} runs, seeds 0..) | {ours_t:.1f} | "
         f"{ours_t / mlp_t:.2f}x | {ours_acc:.2%} (runs: {', '.join(f'{a:.2%}' for _, a, _ in ours)}) |",
         f"| `MLPClassifier((512,), batch_size=128, max_iter=5)` | {mlp_t:.1f} | 1.00x | {mlp_acc:.2%} |",
-        f"| `make_mlp_pipeline(preset=\"best\")` (1 run, seed 0) | {best_t:.1f} | "
-        f"{best_t / mlp_t:.2f}x | {best_acc:.2%} |",
+        f"| `make_mlp_pipeline(preset=\"best\")` ({len(best)} runs, seeds 0..) | {best_t:.1f} | "
+        f"{best_t / mlp_t:.2f}x | {best_acc:.2%} (runs: {', '.join(f'{a:.2%}' for _, a, _ in best)}; "
+        f"{', '.join(f'{t:.0f} s' for t, _, _ in best)}) |",
         "",
         "![time to accuracy](time_to_accuracy.png)",
         "",
@@ -413,7 +422,7 @@ def main(argv=None):
     plot(
         [
             ("make_mlp_pipeline() (seed 0)", ours[0][2], "-"),
-            ('make_mlp_pipeline(preset="best")', best_curve, "-"),
+            ('make_mlp_pipeline(preset="best") (seed 0)', best_curve, "-"),
             ("MLPClassifier((512,)), 5 epochs", mlp_curve, "--"),
         ],
         out / "time_to_accuracy.png",

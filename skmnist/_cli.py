@@ -32,7 +32,7 @@ DEFAULT_OUTPUT = "skmnist-mlp.skmnist"
 #: Names of make_mlp_pipeline's presets, and what "best" sets, for --help
 #: without importing TensorFlow (tests check them against skmnist._pipeline.PRESETS).
 PRESET_NAMES = ("default", "best")
-BEST_PRESET_HELP = "1200-1200 units, dropout 0.5, input dropout 0.2, 40 epochs of 256"
+BEST_PRESET_HELP = "1200-1200 units, dropout 0.4, input dropout 0.2, 40 epochs of 256"
 
 
 class _Given(argparse.Action):

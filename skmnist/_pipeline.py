@@ -21,7 +21,7 @@ PRESETS = {
     # Wider and longer, still a plain MLP (no convolution, no augmentation).
     "best": {
         "hidden_layer_sizes": (1200, 1200),
-        "dropout": 0.5,
+        "dropout": 0.4,
         "input_dropout": 0.2,
         "epochs": 40,
         "batch_size": 256,

@@ -1,0 +1,27 @@
+"""The benchmark scripts run (``--quick``: tiny data, figures meaningless), so none rots.
+
+Timings are never asserted here: they belong to the benchmarks' own reports.
+"""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+
+
+def test_performance_benchmark_quick_run_writes_its_report_and_plot(mnist, tmp_path):
+    result = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "bench_performance.py"), "--quick",
+         "--output", str(tmp_path)],
+        capture_output=True, text=True, timeout=600, env=dict(os.environ, MPLBACKEND="Agg"),
+    )
+    # The exit status says whether every target was met, which a quick run cannot say.
+    assert result.returncode in (0, 1), result.stderr[-2000:]
+    report = (tmp_path / "performance.md").read_text()
+    for heading in ("## Targets", "## The tutorial model", "## Prediction latency",
+                    "repeated fit + score cycles", "## Default pipeline and best preset"):
+        assert heading in report
+    assert "best preset ≥ 98.8%" in report
+    assert (tmp_path / "time_to_accuracy.png").stat().st_size > 0
