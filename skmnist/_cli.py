@@ -114,7 +114,7 @@ def _build_parser():
         choices=PRESET_NAMES,
         default="default",
         help="named parameter set of make_mlp_pipeline (default: %(default)s, the defaults "
-        f"below; best: {BEST_PRESET_HELP}, about 3 minutes)",
+        f"below; best: {BEST_PRESET_HELP}, about 2.5 minutes)",
     )
     model.add_argument(
         "--hidden-layer-sizes",

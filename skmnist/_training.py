@@ -150,12 +150,12 @@ class Trainer:
             input_dropout=input_dropout,
             seed=0,
         )
-        self.dense = [l for l in self.model.layers if isinstance(l, keras.layers.Dense)]
+        self.dense = [layer for layer in self.model.layers if isinstance(layer, keras.layers.Dense)]
         # The hidden layers' Dropout first (their seeds do not depend on
         # input_dropout), then the input's.
         self.dropouts = sorted(
-            (l for l in self.model.layers if isinstance(l, keras.layers.Dropout)),
-            key=lambda l: l.name == "input_dropout",
+            (layer for layer in self.model.layers if isinstance(layer, keras.layers.Dropout)),
+            key=lambda layer: layer.name == "input_dropout",
         )
         self.rate = _Rate()
         if isinstance(optimizer, str):
