@@ -36,7 +36,9 @@ BEST_PRESET_HELP = "1200-1200 units, dropout 0.4, input dropout 0.2, 40 epochs o
 
 
 class _Given(argparse.Action):
-    """Store an option's value and remember that it was given on the command line.
+    """Store a model option's value and remember that it was given on the command line.
+
+    Its ``dest`` must be the name of a :func:`make_mlp_pipeline` parameter.
 
     ``--preset`` sets every model option the user did not give, so the options
     given must be known even when their value equals the default.
@@ -188,7 +190,11 @@ def _build_parser():
         help="hold out 10%% of the training set and stop when its loss stops improving",
     )
     model.add_argument(
-        "--center", action=_Given, const=True, default=False, help="scale pixels to [-0.5, 0.5] instead of [0, 1]"
+        "--center",
+        action=_Given,
+        const=True,
+        default=False,
+        help="scale pixels to [-0.5, 0.5] instead of [0, 1]",
     )
     model.add_argument(
         "--random-state", type=int, metavar="SEED", help="seed for a reproducible fit"
@@ -337,13 +343,6 @@ def _at_least(minimum):
     return parse
 
 
-#: train's options that are parameters of make_mlp_pipeline (besides random_state).
-_MODEL_OPTIONS = (
-    "center", "hidden_layer_sizes", "activation", "dropout", "input_dropout", "optimizer",
-    "learning_rate", "learning_rate_schedule", "epochs", "batch_size", "early_stopping",
-)
-
-
 def _train(args):
     from sklearn.metrics import classification_report
 
@@ -358,13 +357,13 @@ def _train(args):
 
     from ._pipeline import make_mlp_pipeline  # imports TensorFlow, quietly
 
-    given = getattr(args, "given", set())
     pipe = make_mlp_pipeline(
         preset=args.preset,
         random_state=args.random_state,
         verbose=0 if args.quiet else 1,
-        # Options not given keep the preset's value, else the default shown in --help.
-        **{name: getattr(args, name) for name in _MODEL_OPTIONS if name in given},
+        # The model options given (each a _Given action, named as the parameter);
+        # the others keep the preset's value, else the default shown in --help.
+        **{name: getattr(args, name) for name in getattr(args, "given", ())},
     )
     start = time.perf_counter()
     pipe.fit(data.X_train, data.y_train)

@@ -2,7 +2,7 @@
 
 from ._keras import keras
 
-__all__ = ["ACTIVATIONS", "DEFAULT_LEARNING_RATE", "OPTIMIZERS", "build_mlp"]
+__all__ = ["ACTIVATIONS", "DEFAULT_LEARNING_RATE", "INPUT_DROPOUT", "OPTIMIZERS", "build_mlp"]
 
 #: scikit-learn's activation names (MLPClassifier's), and two modern ones,
 #: mapped to Keras' names.
@@ -21,6 +21,9 @@ OPTIMIZERS = {
     "rmsprop": keras.optimizers.RMSprop,
     "sgd": keras.optimizers.SGD,
 }
+
+#: Name of the Dropout layer on the inputs (``input_dropout > 0``).
+INPUT_DROPOUT = "input_dropout"
 
 #: Learning rate of a named optimizer when ``learning_rate=None``.
 DEFAULT_LEARNING_RATE = 1e-3
@@ -46,7 +49,7 @@ def build_mlp(
     if input_dropout > 0:
         layers.append(
             keras.layers.Dropout(
-                input_dropout, seed=_seed(seed, 2 * len(hidden_layer_sizes) + 1), name="input_dropout"
+                input_dropout, seed=_seed(seed, 2 * len(hidden_layer_sizes) + 1), name=INPUT_DROPOUT
             )
         )
     for i, units in enumerate(hidden_layer_sizes):

@@ -73,8 +73,8 @@ def model_summary(model):
         total = sum(c.size + b.size for c, b in zip(coefs, mlp.intercepts_))
         rows.append(("weights", f"{total:,}"))
     params = mlp.get_params(deep=False) if hasattr(mlp, "get_params") else {}
-    for name in ("activation", "dropout", "input_dropout", "optimizer", "learning_rate", "learning_rate_schedule",
-                 "batch_size", "epochs", "early_stopping", "random_state"):
+    for name in ("activation", "dropout", "input_dropout", "optimizer", "learning_rate",
+                 "learning_rate_schedule", "batch_size", "epochs", "early_stopping", "random_state"):
         if name in params:
             value = params[name]
             if name == "optimizer" and not isinstance(value, str):

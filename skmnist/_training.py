@@ -30,7 +30,7 @@ from collections import OrderedDict
 import numpy as np
 
 from ._keras import keras, tf
-from ._model import ACTIVATIONS, DEFAULT_LEARNING_RATE, OPTIMIZERS, build_mlp
+from ._model import ACTIVATIONS, DEFAULT_LEARNING_RATE, INPUT_DROPOUT, OPTIMIZERS, build_mlp
 
 __all__ = ["Trainer", "clear_trainers", "get_trainer", "layer_seed"]
 
@@ -91,23 +91,25 @@ def _fusable_adam(optimizer):
 
 def _fused_adam_apply(optimizer, grads, variables):
     """``optimizer.apply(grads, variables)`` for a plain Adam, by ``ResourceApplyAdam``."""
-    learning_rate = tf.cast(optimizer.learning_rate, tf.float32)  # at this iteration
     step = tf.cast(optimizer.iterations + 1, tf.float32)
     beta_1 = tf.constant(optimizer.beta_1, tf.float32)
     beta_2 = tf.constant(optimizer.beta_2, tf.float32)
+    scalars = dict(
+        beta1_power=tf.pow(beta_1, step),
+        beta2_power=tf.pow(beta_2, step),
+        lr=tf.cast(optimizer.learning_rate, tf.float32),  # at this iteration
+        beta1=beta_1,
+        beta2=beta_2,
+        epsilon=tf.constant(optimizer.epsilon, tf.float32),
+    )
     for grad, variable in zip(grads, variables):
         index = optimizer._get_variable_index(variable)
         tf.raw_ops.ResourceApplyAdam(
             var=variable.handle,
             m=optimizer._momentums[index].handle,
             v=optimizer._velocities[index].handle,
-            beta1_power=tf.pow(beta_1, step),
-            beta2_power=tf.pow(beta_2, step),
-            lr=learning_rate,
-            beta1=beta_1,
-            beta2=beta_2,
-            epsilon=tf.constant(optimizer.epsilon, tf.float32),
             grad=grad,
+            **scalars,
         )
     optimizer.iterations.assign_add(1)
 
@@ -155,7 +157,7 @@ class Trainer:
         # input_dropout), then the input's.
         self.dropouts = sorted(
             (layer for layer in self.model.layers if isinstance(layer, keras.layers.Dropout)),
-            key=lambda layer: layer.name == "input_dropout",
+            key=lambda layer: layer.name == INPUT_DROPOUT,
         )
         self.rate = _Rate()
         if isinstance(optimizer, str):
