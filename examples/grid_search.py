@@ -9,14 +9,10 @@ parallel workers and Dask, see ``skmnist grid --help`` and ``docs/grid.md``.
 
 import os
 
-import matplotlib
+from sklearn.model_selection import GridSearchCV
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-from sklearn.model_selection import GridSearchCV  # noqa: E402
-
-from skmnist import load_mnist, make_mlp_pipeline  # noqa: E402
+from skmnist import load_mnist, make_mlp_pipeline
+from skmnist.plotting import plot_grid_search
 
 SMALL = os.environ.get("SKMNIST_EXAMPLE_SMALL") == "1"
 
@@ -32,18 +28,6 @@ search = GridSearchCV(pipe, grid, cv=2 if SMALL else 3).fit(X, y)
 print("best:", search.best_params_, f"mean CV accuracy {search.best_score_:.4f}")
 print(f"test accuracy of the refitted best model: {search.score(X_test, y_test):.4f}")
 
-results = pd.DataFrame(search.cv_results_)
-results["hidden"] = results["param_mlp__hidden_layer_sizes"].map(lambda s: "-".join(map(str, s)))
-table = results.pivot(index="hidden", columns="param_mlp__learning_rate", values="mean_test_score")
-fig, ax = plt.subplots(figsize=(5, 3.5), layout="constrained")
-image = ax.imshow(table.to_numpy(), cmap="viridis")
-ax.set_xticks(range(table.shape[1]), [f"{lr:g}" for lr in table.columns])
-ax.set_yticks(range(table.shape[0]), table.index)
-middle = (table.to_numpy().min() + table.to_numpy().max()) / 2
-for (i, j), value in pd.DataFrame(table.to_numpy()).stack().items():
-    colour = "black" if value > middle else "white"  # readable on viridis' light end
-    ax.text(j, i, f"{value:.3f}", ha="center", va="center", color=colour)
-ax.set(xlabel="learning rate", ylabel="hidden units", title="Mean CV accuracy")
-fig.colorbar(image)
+fig = plot_grid_search(search)  # hidden layer sizes x learning rate
 fig.savefig("grid_heatmap.png", dpi=100)
 print("Wrote grid_heatmap.png")

@@ -1,69 +1,41 @@
-"""The Dense MLP classifier: a scikit-learn 1.9 citizen on top of scikeras."""
+"""The Dense MLP classifier: a scikeras KerasClassifier that speaks scikit-learn 1.9.
 
-import time
+This module holds the estimator: its parameters and their validation,
+``fit`` / ``partial_fit`` / ``predict*``, and the fitted state that
+persistence reads and writes. Training is the engine's (``_engine.py``);
+the scikeras repairs are in ``_scikeras_repairs.py``; defaults and names
+in ``_facts.py``.
+"""
+
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.base import ClassifierMixin
+from sklearn.callback import CallbackSupportMixin
 from sklearn.model_selection import train_test_split
-from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.multiclass import (
-    _check_partial_fit_first_call,
-    check_classification_targets,
-    unique_labels,
-)
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    _num_samples,
-    check_is_fitted,
-    validate_data,
-)
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.multiclass import unique_labels
+from sklearn.utils.validation import check_is_fitted
 
+from ._engine import fit_loop
+from ._facts import ACTIVATIONS, DEFAULTS, OPTIMIZERS, SCHEDULES, draw_seed
 from ._inference import forward
-from ._keras import keras, tf
-from ._model import ACTIVATIONS, OPTIMIZERS, build_mlp
-from ._training import get_trainer, layer_seed
-
-from scikeras.wrappers import KerasClassifier  # noqa: E402  (after the quiet Keras import)
+from ._input_checks import check_hidden_layer_sizes, encode_labels, validate_X, validate_X_y
+from ._keras import keras
+from ._keras_callbacks import KerasCallbackEvents, check_keras_callbacks
+from ._model import build_mlp
+from ._private_api import Interval, StrOptions, _check_partial_fit_first_call, _fit_context
+from ._progress import ProgressLines
+from ._scikeras_repairs import RepairedKerasClassifier
+from ._sklearn_callbacks import EpochTasks
+from ._training import get_trainer
 
 __all__ = ["DenseMLPClassifier"]
 
-_MAX_SEED = 2**31 - 1
-_EPSILON = 1e-7  # Keras' clipping of probabilities in the cross-entropy
+_D = DEFAULTS
 
 
-def _validation_scores(validation_data, coefs, intercepts, estimator):
-    """Loss and accuracy on the held-out data, computed as Keras computes them."""
-    X, y = validation_data[0], validation_data[1]
-    w = validation_data[2] if len(validation_data) > 2 else np.ones(len(y), dtype=np.float32)
-    proba = forward(X, coefs, intercepts, ACTIVATIONS[estimator.activation])
-    picked = np.clip(proba[np.arange(len(y)), y], _EPSILON, 1 - _EPSILON)
-    loss = float(np.sum(-np.log(picked) * w) / len(y))
-    accuracy = float(np.sum((proba.argmax(axis=1) == y) * w) / max(np.sum(w), 1e-12))
-    return {"val_loss": loss, "val_accuracy": accuracy}
-
-
-class _ClassifierMixinBeforeBaseEstimator(type):
-    """Metaclass that moves ``ClassifierMixin`` just before ``BaseEstimator``.
-
-    scikeras 0.13 declares ``KerasClassifier(BaseWrapper, ClassifierMixin)``,
-    so ``BaseEstimator`` precedes ``ClassifierMixin`` in the method resolution
-    order: ``BaseEstimator.__sklearn_tags__`` wins and scikit-learn >= 1.6 does
-    not see a classifier. No subclass can reorder them by its bases (the MRO
-    would be inconsistent), but a metaclass may define the MRO; this one keeps
-    scikeras' classes first and puts the mixin where scikit-learn requires it.
-    """
-
-    def mro(cls):
-        order = super().mro()
-        if ClassifierMixin in order and BaseEstimator in order:
-            order.remove(ClassifierMixin)
-            order.insert(order.index(BaseEstimator), ClassifierMixin)
-        return order
-
-
-class DenseMLPClassifier(KerasClassifier, metaclass=_ClassifierMixinBeforeBaseEstimator):
+class DenseMLPClassifier(CallbackSupportMixin, RepairedKerasClassifier):
     """Multi-layer perceptron classifier trained with Keras.
 
     A Dense network (hidden layers with a common activation, optional dropout,
@@ -72,9 +44,15 @@ class DenseMLPClassifier(KerasClassifier, metaclass=_ClassifierMixinBeforeBaseEs
     :class:`scikeras.wrappers.KerasClassifier` whose parameters are flat and
     named like :class:`~sklearn.neural_network.MLPClassifier`'s, so that
     :class:`~sklearn.model_selection.GridSearchCV` can search them, and which
-    repairs what scikeras 0.13 lacks under scikit-learn 1.9: classifier tags
-    (stratified cross-validation, ``from_estimator`` displays), input
-    validation, and seeded fits that do not change TensorFlow's global state.
+    takes Keras callbacks, ``class_weight`` and ``warm_start`` as
+    KerasClassifier does. Training runs in a compiled loop shared by every fit
+    of the same architecture (much faster than ``keras.Model.fit`` for small
+    networks) and prediction in NumPy. It supports scikit-learn's callbacks
+    (:meth:`set_callbacks`): each epoch is a subtask of the fit, so
+    ``sklearn.callback.ProgressBar`` shows epochs under a grid search's
+    candidates and folds. KerasClassifier parameters that do not apply here
+    (``model``, ``loss``, ``metrics``, ``validation_split``, ...) are refused
+    with the reason and what to use instead.
 
     Parameters
     ----------
@@ -133,6 +111,34 @@ class DenseMLPClassifier(KerasClassifier, metaclass=_ClassifierMixinBeforeBaseEs
         Epochs without improvement of the validation loss before stopping,
         when `early_stopping` is True.
 
+    class_weight : dict, "balanced" or None, default=None
+        Weight of each class in the loss, as in scikit-learn's classifiers:
+        ``{label: weight}`` (missing labels weigh 1), or "balanced" for
+        ``n_samples / (n_classes * np.bincount(y))``. Multiplies
+        `sample_weight`. :meth:`partial_fit` takes a dict only.
+
+    warm_start : bool, default=False
+        If True and the classifier is fitted, :meth:`fit` trains the current
+        weights (and optimizer state) for `epochs` more epochs instead of
+        starting afresh, as KerasClassifier does; the epochs go on being
+        numbered (and seeded) from `n_iter_`, and the cosine schedule runs
+        again over the new epochs. The data must have the same features and
+        classes.
+
+    callbacks : list of keras.callbacks.Callback or None, default=None
+        Keras callbacks (``EarlyStopping``, ``ModelCheckpoint``,
+        ``CSVLogger``, ``TensorBoard``, ``ReduceLROnPlateau``,
+        ``LearningRateScheduler``, ``TerminateOnNaN``, ``LambdaCallback`` or
+        your own), called where ``keras.Model.fit`` calls them with the logs
+        it gives. ``callback.model`` is the network being trained;
+        ``model.stop_training = True`` ends the fit after that epoch; setting
+        ``model.optimizer.learning_rate`` sets the rate from then on (it
+        replaces the cosine schedule). Batch-level hooks are called once per
+        call of the compiled loop (up to 16,384 samples), as with Keras'
+        ``steps_per_execution``. With `early_stopping`, the logs hold
+        ``val_loss`` and ``val_accuracy``. Callbacks are not saved by
+        :func:`skmnist.save`.
+
     random_state : int, RandomState instance or None, default=None
         Seeds the initial weights, the dropout masks, the order of the
         batches and the validation split. An int makes :meth:`fit`
@@ -147,7 +153,9 @@ class DenseMLPClassifier(KerasClassifier, metaclass=_ClassifierMixinBeforeBaseEs
         NumPy's global state unless `random_state` is None.
 
     verbose : int, default=0
-        0 is silent, 1 shows a progress bar per epoch, 2 one line per epoch.
+        0 is silent; 1 shows a Keras progress bar per epoch on a terminal and
+        one plain line per epoch elsewhere (a log file gets no escape codes);
+        2 one line per epoch.
 
     Attributes
     ----------
@@ -203,6 +211,7 @@ class DenseMLPClassifier(KerasClassifier, metaclass=_ClassifierMixinBeforeBaseEs
     ['accuracy', 'loss']
     """
 
+
     _parameter_constraints: dict = {
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "activation": [StrOptions(set(ACTIVATIONS))],
@@ -210,33 +219,57 @@ class DenseMLPClassifier(KerasClassifier, metaclass=_ClassifierMixinBeforeBaseEs
         "input_dropout": [Interval(Real, 0, 1, closed="left")],
         "optimizer": [StrOptions(set(OPTIMIZERS)), keras.optimizers.Optimizer],
         "learning_rate": [Interval(Real, 0, None, closed="neither"), None],
-        "learning_rate_schedule": [StrOptions({"cosine", "constant"})],
+        "learning_rate_schedule": [StrOptions(set(SCHEDULES))],
         "epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+        "warm_start": ["boolean"],
+        "callbacks": [list, tuple, keras.callbacks.Callback, None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
 
+    inapplicable_params = {
+        "model": "it builds its own Dense network from hidden_layer_sizes, activation, "
+        "dropout and input_dropout. To train a network of your own, use "
+        "scikeras.wrappers.KerasClassifier(model=...).",
+        "build_fn": "it builds its own Dense network (see 'model'); use hidden_layer_sizes.",
+        "loss": "the loss is always the cross-entropy of its softmax output; weigh it with "
+        "sample_weight or class_weight.",
+        "metrics": "training logs loss and accuracy; for other scores use sklearn.metrics, or "
+        "cross_validate(..., scoring=...).",
+        "validation_split": "use early_stopping=True with validation_fraction (a stratified "
+        "hold-out, as MLPClassifier's).",
+        "validation_batch_size": "validation runs in NumPy in one pass; nothing to set.",
+        "shuffle": "batches are always shuffled, reproducibly from random_state.",
+        "run_eagerly": "training always runs in a compiled TensorFlow loop.",
+        "<routed>": "nothing is routed to Keras here. Pass a configured optimizer instance "
+        "instead (optimizer=keras.optimizers.Adam(beta_1=0.8)), and callbacks as instances.",
+    }
+
     def __init__(
         self,
-        hidden_layer_sizes=(512, 256),
+        hidden_layer_sizes=_D["hidden_layer_sizes"],
         *,
-        activation="relu",
-        dropout=0.2,
-        input_dropout=0.0,
-        optimizer="adam",
-        learning_rate=1e-3,
-        learning_rate_schedule="cosine",
-        epochs=15,
-        batch_size=128,
-        early_stopping=False,
-        validation_fraction=0.1,
-        n_iter_no_change=5,
-        random_state=None,
-        verbose=0,
+        activation=_D["activation"],
+        dropout=_D["dropout"],
+        input_dropout=_D["input_dropout"],
+        optimizer=_D["optimizer"],
+        learning_rate=_D["learning_rate"],
+        learning_rate_schedule=_D["learning_rate_schedule"],
+        epochs=_D["epochs"],
+        batch_size=_D["batch_size"],
+        early_stopping=_D["early_stopping"],
+        validation_fraction=_D["validation_fraction"],
+        n_iter_no_change=_D["n_iter_no_change"],
+        class_weight=_D["class_weight"],
+        warm_start=_D["warm_start"],
+        callbacks=_D["callbacks"],
+        random_state=_D["random_state"],
+        verbose=_D["verbose"],
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -250,288 +283,23 @@ class DenseMLPClassifier(KerasClassifier, metaclass=_ClassifierMixinBeforeBaseEs
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
+        self.class_weight = class_weight
+        self.warm_start = warm_start
+        self.callbacks = callbacks
         self.random_state = random_state
         self.verbose = verbose
-
-    # -- scikit-learn plumbing that scikeras 0.13 gets wrong for 1.9 ---------
-
-    # Parameters are the arguments of __init__ (scikeras lists the instance
-    # __dict__, which breaks `clone` once routed parameters are set by hand).
-    _get_param_names = BaseEstimator.__dict__["_get_param_names"]
-    set_params = BaseEstimator.set_params
-    __repr__ = BaseEstimator.__repr__
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()  # ClassifierMixin's: a classifier
-        tags.classifier_tags.multi_label = False
-        return tags
-
-    def __sklearn_is_fitted__(self):
-        return hasattr(self, "coefs_")
-
-    # -- validation ------------------------------------------------------------
 
     def _validate_params(self):
         # The constraints cannot say "a sequence of positive ints"; check it too.
         super()._validate_params()
-        self._check_hidden_layer_sizes()
+        check_hidden_layer_sizes(self, self.hidden_layer_sizes)
+        check_keras_callbacks(self.callbacks, type(self).__name__)
 
-    def _check_hidden_layer_sizes(self):
-        sizes = self.hidden_layer_sizes
-        sizes = [sizes] if isinstance(sizes, Integral) else list(sizes)
-        if not all(isinstance(s, Integral) and not isinstance(s, bool) and s > 0 for s in sizes):
-            raise ValueError(
-                "The 'hidden_layer_sizes' parameter of DenseMLPClassifier must hold "
-                f"positive integers (units per hidden layer); got {self.hidden_layer_sizes!r}. "
-                "Use for example (128,) for one hidden layer of 128 units, or (512, 256) "
-                "for two."
-            )
-        return tuple(int(s) for s in sizes)
-
-    def _check_not_images(self, X):
-        shape = getattr(X, "shape", None)
-        if shape is not None and len(shape) > 2:
-            raise ValueError(
-                f"{type(self).__name__} expects a 2-D array of shape (n_samples, "
-                f"n_features); got an array of shape {tuple(shape)}. Flatten the images "
-                "first: skmnist.make_mlp_pipeline() puts a PixelScaler in front of the "
-                "classifier to do it."
-            )
-
-    def _check_same_length(self, X, y):
-        try:
-            n_X, n_y = _num_samples(X), _num_samples(y)
-        except TypeError:
-            return  # not array-like: scikit-learn's validation says so
-        if n_X != n_y:
-            raise ValueError(
-                f"X has {n_X} samples but y has {n_y} labels (inconsistent numbers of "
-                f"samples: [{n_X}, {n_y}]). {type(self).__name__} needs exactly one label "
-                "per sample: check that X and y hold the same rows."
-            )
-
-    def _validated(self, *args, reset):
-        """scikit-learn's validate_data, with a plain message for non-numeric X."""
-        try:
-            return validate_data(self, *args, reset=reset, dtype=np.float32)
-        except ValueError as exc:
-            if not str(exc).startswith("could not convert"):
-                raise
-            raise ValueError(
-                f"{type(self).__name__} expects numeric features, but X holds values that "
-                f"are not numbers ({exc}). Convert them to numbers first; for raw images, "
-                "skmnist.make_mlp_pipeline() puts a PixelScaler in front of the classifier."
-            ) from exc
-
-    def _validate_X(self, X, *, reset):
-        """Validate X the scikit-learn way, before TensorFlow sees it."""
-        self._check_not_images(X)
-        return self._validated(X, reset=reset)
-
-    def _validate_X_y(self, X, y, *, reset):
-        """Validate X and class labels y, before TensorFlow sees them."""
-        self._check_not_images(X)
-        if y is not None:
-            self._check_same_length(X, y)
-        X, y = self._validated(X, y, reset=reset)
-        check_classification_targets(y)
-        return X, y
-
-    def _encode_targets(self, X, y, sample_weight):
-        """Labels as indices into ``classes_``, and float32 sample weights (or None)."""
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=np.float32, ensure_non_negative=True
-            )
-        return self._encode_labels(y), sample_weight
-
-    def _encode_labels(self, y):
-        """Map labels to their index in ``classes_``, refusing unknown ones."""
-        encoded = np.searchsorted(self.classes_, y)
-        encoded = np.minimum(encoded, len(self.classes_) - 1)
-        unknown = self.classes_[encoded] != y
-        if np.any(unknown):
-            raise ValueError(
-                f"y contains labels not seen in the first call to partial_fit: "
-                f"{unique_labels(np.asarray(y)[unknown]).tolist()}. Pass every label "
-                "of the problem as `classes` in the first call."
-            )
-        return encoded.astype(np.int32)
-
-    def _seed(self):
-        """The fit's seed: drawn from `random_state` (from NumPy's global RNG if None)."""
-        return int(check_random_state(self.random_state).randint(_MAX_SEED))
-
-    # -- building and training -------------------------------------------------
-
-    def _check_classes(self):
-        if len(self.classes_) < 2:
-            raise ValueError(
-                f"{type(self).__name__} needs samples of at least 2 classes to learn, "
-                f"but the training labels contain only one class: {self.classes_[0]}. "
-                "Pass samples of every class you want it to predict."
-            )
-
-    def _trainer(self):
-        """The compiled training loop for this architecture (cached, reused)."""
-        return get_trainer(
-            self.n_features_in_,
-            len(self.classes_),
-            hidden_layer_sizes=self._check_hidden_layer_sizes(),
-            activation=self.activation,
-            dropout=self.dropout,
-            input_dropout=self.input_dropout,
-            optimizer=self.optimizer,
-            learning_rate=self.learning_rate,
-        )
-
-    def _start(self, seed):
-        """Fresh random weights from ``seed``, and an empty history."""
-        self._check_classes()
-        trainer = self._trainer()
-        trainer.reset(seed)
-        self._keep(trainer)
-        self._hidden_activation = ACTIVATIONS[self.activation]
-        self.history_ = {}
-        self.n_iter_ = 0
-        self._seed_ = seed
-        return trainer
-
-    def _keep(self, trainer):
-        """Copy the trainer's weights and optimizer state into the estimator."""
-        self.coefs_, self.intercepts_ = trainer.weights()
-        self._optimizer_state = trainer.optimizer_state()
-        self._model = None  # model_ is rebuilt from the new weights when asked for
-
-    def _restore(
-        self, n_features, classes, coefs, intercepts, *, history=None, n_iter=0, seed=0,
-        optimizer_state=None,
-    ):
-        """Make this unfitted classifier fitted with saved weights (skmnist.load).
-
-        The kernels and biases must have the shapes of the network the current
-        parameters describe, and the optimizer state (None: a fresh optimizer)
-        those of its optimizer's variables, else ValueError. ``model_`` is
-        rebuilt from the weights on first use, as after a fit.
-        """
-        self._validate_params()
-        self.classes_ = np.asarray(classes)
-        self.n_features_in_ = int(n_features)
-        self._check_classes()
-        units = [self.n_features_in_, *self._check_hidden_layer_sizes(), len(self.classes_)]
-        expected = [((a, b), (b,)) for a, b in zip(units[:-1], units[1:])]
-        found = [(np.shape(w), np.shape(b)) for w, b in zip(coefs, intercepts)]
-        if len(coefs) != len(intercepts) or found != expected:
-            raise ValueError(
-                f"The saved weights do not fit the network these parameters build: "
-                f"expected kernel and bias shapes {expected}, got {found}. The file is "
-                "corrupt or its parameters were changed."
-            )
-        if optimizer_state is not None:
-            variables = self._trainer().optimizer.variables
-            wanted = [tuple(v.shape) for v in variables]
-            if [np.shape(v) for v in optimizer_state] != wanted:
-                raise ValueError(
-                    f"The saved optimizer state does not fit the {self.optimizer!r} "
-                    f"optimizer of this network: expected shapes {wanted}, got "
-                    f"{[np.shape(v) for v in optimizer_state]}. The file is corrupt or its "
-                    "parameters were changed."
-                )
-            optimizer_state = [np.array(v, dtype=var.dtype) for v, var in zip(optimizer_state, variables)]
-        self.coefs_ = [np.array(w, dtype=np.float32) for w in coefs]
-        self.intercepts_ = [np.array(b, dtype=np.float32) for b in intercepts]
-        self._optimizer_state = optimizer_state
-        self._model = None
-        self._hidden_activation = ACTIVATIONS[self.activation]
-        self._seed_ = int(seed)
-        self.history_ = {key: list(values) for key, values in (history or {}).items()}
-        self.n_iter_ = int(n_iter)
-        return self
-
-    def _train(self, trainer, X, y, sample_weight, *, epochs, decay_steps, validation_data=None):
-        """Run ``epochs`` epochs; record the history; keep the final (or best) weights."""
-        n_samples = X.shape[0]
-        if sample_weight is None:
-            sample_weight = np.ones(n_samples, dtype=np.float32)
-        data = (
-            tf.convert_to_tensor(X),
-            tf.convert_to_tensor(y),
-            tf.convert_to_tensor(sample_weight),
-        )
-        trainer.set_learning_rate(self.learning_rate, decay_steps)
-        history = {key: list(values) for key, values in self.history_.items()}
-        best = (np.inf, None, 0)  # validation loss, weights, epochs without improvement
-        for epoch in range(self.n_iter_, self.n_iter_ + epochs):
-            started = time.perf_counter()
-            progress = self._progress_bar(epoch, epochs)
-            order = np.random.default_rng([self._seed_, epoch]).permutation(n_samples)
-            loss, accuracy = trainer.run_epoch(
-                data,
-                order,
-                self.batch_size,
-                layer_seed(self._seed_, 1000 + epoch),
-                progress=progress,
-            )
-            record = {"loss": loss, "accuracy": accuracy}
-            if validation_data is not None:
-                coefs, intercepts = trainer.weights()
-                record.update(_validation_scores(validation_data, coefs, intercepts, self))
-            for key, value in record.items():
-                history.setdefault(key, []).append(float(value))
-            self._report_epoch(epoch, record, time.perf_counter() - started)
-            if validation_data is not None:
-                if record["val_loss"] < best[0]:
-                    best = (record["val_loss"], (coefs, intercepts), 0)
-                else:
-                    best = (best[0], best[1], best[2] + 1)
-                    if best[2] >= self.n_iter_no_change:
-                        if self.verbose:
-                            print(
-                                f"Early stopping after epoch {epoch + 1}: no better validation "
-                                f"loss for {self.n_iter_no_change} epochs; keeping the "
-                                "weights of the best epoch."
-                            )
-                        break
-        if validation_data is not None and best[1] is not None:
-            trainer.set_weights(*best[1], trainer.optimizer_state())
-        self._keep(trainer)
-        self.history_ = history
-        self.n_iter_ = len(history["loss"])
-
-    def _progress_bar(self, epoch, epochs):
-        if self.verbose != 1:
-            return None
-        print(f"Epoch {epoch + 1}/{self.n_iter_ + epochs}")
-        bar = keras.utils.Progbar(None, verbose=1)
-
-        def update(step, n_steps):
-            bar.target = n_steps
-            bar.update(step)
-
-        return update
-
-    def _report_epoch(self, epoch, record, seconds):
-        if self.verbose >= 2:
-            scores = " - ".join(f"{key}: {value:.4f}" for key, value in record.items())
-            print(f"Epoch {epoch + 1} - {seconds:.1f}s - {scores}")
-
-    def _atomic(self, work, *args, **kwargs):
-        """Run ``work``; if it fails or is interrupted, restore the previous state.
-
-        A KeyboardInterrupt during an epoch leaves the estimator as it was
-        before the call (unfitted, or with its previous fit), never half-built.
-        """
-        saved = dict(self.__dict__)
-        try:
-            return work(*args, **kwargs)
-        except BaseException:
-            self.__dict__.clear()
-            self.__dict__.update(saved)
-            raise
+    # -- training --------------------------------------------------------------
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
-        """Build a new network and train it on ``(X, y)``.
+        """Train the network on ``(X, y)``: a new one, or the current one with `warm_start`.
 
         Parameters
         ----------
@@ -558,50 +326,30 @@ class DenseMLPClassifier(KerasClassifier, metaclass=_ClassifierMixinBeforeBaseEs
         return self._atomic(self._fit, X, y, sample_weight)
 
     def _fit(self, X, y, sample_weight):
-        X, y = self._validate_X_y(X, y, reset=True)
-        self.classes_ = unique_labels(y)
+        warm = self.warm_start and self.__sklearn_is_fitted__()
+        X, y, sample_weight = validate_X_y(self, X, y, sample_weight, reset=not warm)
+        if warm:
+            self._check_warm_start(y)
+        else:
+            self.classes_ = unique_labels(y)
         self._check_classes()
-        y, sample_weight = self._encode_targets(X, y, sample_weight)
-        seed = self._seed()
+        sample_weight = self._weights(y, sample_weight)
+        y = encode_labels(self.classes_, y)
+        if warm:
+            trainer = self._trainer_with_current_weights()
+        else:
+            trainer = self._start(draw_seed(self.random_state))
         validation_data = None
         if self.early_stopping:
-            X, y, sample_weight, validation_data = self._split_validation(
-                X, y, sample_weight, seed
-            )
+            X, y, sample_weight, validation_data = self._split_validation(X, y, sample_weight)
         decay_steps = 0
         if self.learning_rate_schedule == "cosine":
             decay_steps = self.epochs * -(-X.shape[0] // self.batch_size)
-        trainer = self._start(seed)
-        self._train(
-            trainer,
-            X,
-            y,
-            sample_weight,
-            epochs=self.epochs,
-            decay_steps=decay_steps,
-            validation_data=validation_data,
-        )
+        self._train(trainer, X, y, sample_weight, epochs=self.epochs, decay_steps=decay_steps,
+                    validation_data=validation_data)
         return self
 
-    def _split_validation(self, X, y, sample_weight, seed):
-        """Hold out a stratified validation set, as MLPClassifier does."""
-        counts = np.bincount(y, minlength=len(self.classes_))
-        stratify = y if counts.min() >= 2 else None
-        arrays = (X, y) if sample_weight is None else (X, y, sample_weight)
-        try:
-            parts = train_test_split(
-                *arrays, test_size=self.validation_fraction, random_state=seed, stratify=stratify
-            )
-        except ValueError as exc:
-            raise ValueError(
-                f"early_stopping could not hold out validation_fraction="
-                f"{self.validation_fraction} of {X.shape[0]} samples: {exc} Use a larger "
-                "validation_fraction or more samples, or set early_stopping=False."
-            ) from exc
-        train, held_out = parts[0::2], parts[1::2]
-        sample_weight = train[2] if sample_weight is not None else None
-        return train[0], train[1], sample_weight, tuple(held_out)
-
+    @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Train for one epoch on ``(X, y)``, keeping the weights learned so far.
 
@@ -631,18 +379,152 @@ class DenseMLPClassifier(KerasClassifier, metaclass=_ClassifierMixinBeforeBaseEs
         return self._atomic(self._partial_fit, X, y, classes, sample_weight)
 
     def _partial_fit(self, X, y, classes, sample_weight):
+        if self.class_weight == "balanced":
+            raise ValueError(
+                "class_weight='balanced' needs every label of the problem at once, which "
+                "partial_fit never sees. Compute the weights first with "
+                "sklearn.utils.class_weight.compute_class_weight('balanced', classes=classes, "
+                "y=y_all) and pass them as a dict."
+            )
         first_call = _check_partial_fit_first_call(self, classes)
+        X, y, sample_weight = validate_X_y(self, X, y, sample_weight, reset=first_call)
+        self._check_classes()
+        sample_weight = self._weights(y, sample_weight)
+        y = encode_labels(self.classes_, y)
         if first_call:
-            self._validate_params()
-        X, y = self._validate_X_y(X, y, reset=first_call)
-        y, sample_weight = self._encode_targets(X, y, sample_weight)
-        if first_call:
-            trainer = self._start(self._seed())
+            trainer = self._start(draw_seed(self.random_state))
         else:
-            trainer = self._trainer()
-            trainer.set_weights(self.coefs_, self.intercepts_, self._optimizer_state)
+            trainer = self._trainer_with_current_weights()
         self._train(trainer, X, y, sample_weight, epochs=1, decay_steps=0)
         return self
+
+    def _check_classes(self):
+        if len(self.classes_) < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes to learn, "
+                f"but the training labels contain only one class: {self.classes_[0]}. "
+                "Pass samples of every class you want it to predict."
+            )
+
+    def _check_warm_start(self, y):
+        unknown = np.setdiff1d(unique_labels(y), self.classes_)
+        if len(unknown):
+            raise ValueError(
+                f"warm_start=True trains the fitted network on, but y holds classes it was "
+                f"not built for: {unknown.tolist()} (it predicts {self.classes_.tolist()}). "
+                "Set warm_start=False to fit a new network."
+            )
+
+    def _weights(self, y, sample_weight):
+        """float32 per-sample weights: sample_weight times class_weight (ones if neither)."""
+        weights = np.ones(len(y), dtype=np.float32) if sample_weight is None else sample_weight
+        if self.class_weight is not None:
+            if isinstance(self.class_weight, dict):
+                unknown = set(self.class_weight) - set(self.classes_.tolist())
+                if unknown:
+                    raise ValueError(
+                        f"class_weight names labels that are not classes of the problem: "
+                        f"{sorted(map(str, unknown))} (the classes are "
+                        f"{self.classes_.tolist()}). Use the labels of y as keys."
+                    )
+            weights = weights * compute_sample_weight(self.class_weight, y).astype(np.float32)
+        return weights
+
+    def _split_validation(self, X, y, sample_weight):
+        """Hold out a stratified validation set, as MLPClassifier does."""
+        counts = np.bincount(y, minlength=len(self.classes_))
+        stratify = y if counts.min() >= 2 else None
+        try:
+            parts = train_test_split(
+                X, y, sample_weight, test_size=self.validation_fraction,
+                random_state=self._seed_, stratify=stratify,
+            )
+        except ValueError as exc:
+            raise ValueError(
+                f"early_stopping could not hold out validation_fraction="
+                f"{self.validation_fraction} of {X.shape[0]} samples: {exc} Use a larger "
+                "validation_fraction or more samples, or set early_stopping=False."
+            ) from exc
+        return parts[0], parts[2], parts[4], (parts[1], parts[3], parts[5])
+
+    def _trainer(self):
+        """The compiled training loop for this architecture (cached, reused)."""
+        return get_trainer(
+            self.n_features_in_,
+            len(self.classes_),
+            hidden_layer_sizes=check_hidden_layer_sizes(self, self.hidden_layer_sizes),
+            activation=self.activation,
+            dropout=self.dropout,
+            input_dropout=self.input_dropout,
+            optimizer=self.optimizer,
+            learning_rate=self.learning_rate,
+        )
+
+    def _start(self, seed):
+        """Fresh random weights from ``seed``, and an empty history."""
+        trainer = self._trainer()
+        trainer.reset(seed)
+        self.coefs_, self.intercepts_ = trainer.weights()
+        self._optimizer_state = trainer.optimizer_state()
+        self._model = None
+        self.history_ = {}
+        self.n_iter_ = 0
+        self._seed_ = seed
+        return trainer
+
+    def _trainer_with_current_weights(self):
+        trainer = self._trainer()
+        trainer.set_weights(self.coefs_, self.intercepts_, self._optimizer_state)
+        return trainer
+
+    def _train(self, trainer, X, y, sample_weight, *, epochs, decay_steps, validation_data=None):
+        """Run the engine for ``epochs`` epochs; keep its weights, state and history."""
+        callback_ctx = self._init_callback_context(max_subtasks=epochs)
+        metadata = {"sample_weight": sample_weight}
+        callback_ctx.call_on_fit_task_begin(estimator=self, X=X, y=y, metadata=metadata)
+        events = [
+            ProgressLines(self.verbose) if self.verbose else None,
+            KerasCallbackEvents(check_keras_callbacks(self.callbacks, type(self).__name__),
+                                verbose=self.verbose) if self.callbacks else None,
+            EpochTasks(self, callback_ctx, X, y, metadata),
+        ]
+        result = fit_loop(
+            trainer, X, y, sample_weight,
+            seed=self._seed_,
+            first_epoch=self.n_iter_,
+            epochs=epochs,
+            batch_size=self.batch_size,
+            learning_rate=self.learning_rate,
+            decay_steps=decay_steps,
+            validation_data=validation_data,
+            n_iter_no_change=self.n_iter_no_change if validation_data is not None else None,
+            history=self.history_,
+            events=events,
+        )
+        self.coefs_, self.intercepts_ = result.coefs, result.intercepts
+        self._optimizer_state = result.optimizer_state
+        self._model = None  # model_ is rebuilt from the new weights when asked for
+        self.history_ = result.history
+        self.n_iter_ = len(result.history.get("loss", []))
+        callback_ctx.call_on_fit_task_end(estimator=self, X=X, y=y, metadata=metadata)
+
+    def _atomic(self, work, *args):
+        """Run ``work``; if it fails or is interrupted, restore the previous state.
+
+        A KeyboardInterrupt during an epoch leaves the estimator as it was
+        before the call (unfitted, or with its previous fit), never half-built;
+        scikit-learn's callback bookkeeping is left for its teardown.
+        """
+        saved = dict(self.__dict__)
+        try:
+            return work(*args)
+        except BaseException:
+            kept = {k: v for k, v in self.__dict__.items() if k.startswith("_callback_fit_ctx")
+                    or k.startswith("_skl_callbacks_to_teardown")}
+            self.__dict__.clear()
+            self.__dict__.update(saved)
+            self.__dict__.update(kept)
+            raise
 
     def initialize(self, X, y):
         """Build the network for ``(X, y)`` without training it.
@@ -661,9 +543,76 @@ class DenseMLPClassifier(KerasClassifier, metaclass=_ClassifierMixinBeforeBaseEs
             The classifier, with random weights.
         """
         self._validate_params()
-        X, y = self._validate_X_y(X, y, reset=True)
+        X, y, _ = validate_X_y(self, X, y, None, reset=True)
         self.classes_ = unique_labels(y)
-        self._start(self._seed())
+        self._check_classes()
+        self._start(draw_seed(self.random_state))
+        return self
+
+    # -- the fitted state, as plain values (skmnist.save / skmnist.load) -------
+
+    def _get_fitted_state(self):
+        """The fitted attributes as plain values: arrays, ints, lists and dicts of them."""
+        check_is_fitted(self)
+        state = {
+            "classes_": np.asarray(self.classes_),
+            "n_features_in_": int(self.n_features_in_),
+            "history_": {str(k): np.asarray(v, dtype=np.float64) for k, v in self.history_.items()},
+            "n_iter_": int(self.n_iter_),
+            "coefs_": list(self.coefs_),
+            "intercepts_": list(self.intercepts_),
+            "seed": int(self._seed_),
+        }
+        if hasattr(self, "feature_names_in_"):
+            state["feature_names_in_"] = [str(v) for v in self.feature_names_in_]
+        if self._optimizer_state is not None:
+            state["optimizer_state"] = list(self._optimizer_state)
+        return state
+
+    def _set_fitted_state(self, state):
+        """Become fitted from :meth:`_get_fitted_state`'s values; ValueError if they do not fit.
+
+        The kernels and biases must have the shapes of the network the current
+        parameters describe, and the optimizer state (absent: a fresh
+        optimizer) those of its optimizer's variables.
+        """
+        self._validate_params()
+        self.classes_ = np.asarray(state["classes_"])
+        self.n_features_in_ = int(state["n_features_in_"])
+        self._check_classes()
+        units = [self.n_features_in_, *check_hidden_layer_sizes(self, self.hidden_layer_sizes),
+                 len(self.classes_)]
+        expected = [((a, b), (b,)) for a, b in zip(units[:-1], units[1:])]
+        coefs, intercepts = state["coefs_"], state["intercepts_"]
+        found = [(np.shape(w), np.shape(b)) for w, b in zip(coefs, intercepts)]
+        if len(coefs) != len(intercepts) or found != expected:
+            raise ValueError(
+                f"The saved weights do not fit the network these parameters build: "
+                f"expected kernel and bias shapes {expected}, got {found}. The file is "
+                "corrupt or its parameters were changed."
+            )
+        optimizer_state = state.get("optimizer_state")
+        if optimizer_state is not None:
+            spec = self._trainer().optimizer_state_spec()
+            if [np.shape(v) for v in optimizer_state] != [shape for shape, _ in spec]:
+                raise ValueError(
+                    f"The saved optimizer state does not fit the {self.optimizer!r} "
+                    f"optimizer of this network: expected shapes {[s for s, _ in spec]}, got "
+                    f"{[np.shape(v) for v in optimizer_state]}. The file is corrupt or its "
+                    "parameters were changed."
+                )
+            optimizer_state = [np.array(v, dtype=dtype) for v, (_, dtype) in zip(optimizer_state, spec)]
+        self.coefs_ = [np.array(w, dtype=np.float32) for w in coefs]
+        self.intercepts_ = [np.array(b, dtype=np.float32) for b in intercepts]
+        self._optimizer_state = optimizer_state
+        self._model = None
+        self._seed_ = int(state.get("seed", 0))
+        self.history_ = {str(k): [float(v) for v in values]
+                         for k, values in state.get("history_", {}).items()}
+        self.n_iter_ = int(state.get("n_iter_", 0))
+        if "feature_names_in_" in state:
+            self.feature_names_in_ = np.asarray([str(v) for v in state["feature_names_in_"]],
+                                                dtype=object)
         return self
 
     # -- the Keras model -------------------------------------------------------
@@ -682,7 +631,7 @@ class DenseMLPClassifier(KerasClassifier, metaclass=_ClassifierMixinBeforeBaseEs
             model = build_mlp(
                 self.n_features_in_,
                 len(self.classes_),
-                hidden_layer_sizes=self._check_hidden_layer_sizes(),
+                hidden_layer_sizes=check_hidden_layer_sizes(self, self.hidden_layer_sizes),
                 activation=self.activation,
                 dropout=self.dropout,
                 input_dropout=self.input_dropout,
@@ -715,8 +664,8 @@ class DenseMLPClassifier(KerasClassifier, metaclass=_ClassifierMixinBeforeBaseEs
             Class probabilities, columns in the order of `classes_`.
         """
         check_is_fitted(self)
-        X = self._validate_X(X, reset=False)
-        return forward(X, self.coefs_, self.intercepts_, self._hidden_activation)
+        X = validate_X(self, X, reset=False)
+        return forward(X, self.coefs_, self.intercepts_, ACTIVATIONS[self.activation])
 
     def predict(self, X):
         """Most probable class of each sample.

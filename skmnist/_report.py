@@ -5,15 +5,18 @@ folder, the figures of :mod:`skmnist.plotting` as PNG files, the
 classification report as text and CSV, and ``index.html``, a self-contained
 page (inline style, no script, images by relative path) that shows them all
 under the headline figures. ``skmnist report`` calls it on MNIST's test set.
+The page is the Jinja2 template ``templates/report.html``, rendered with
+autoescaping on: this module computes the values, the template lays them out.
 """
 
 import csv
 import datetime
-import html
 import os
 from pathlib import Path
 
 import numpy as np
+
+from ._parts import find_classifier, find_scaler
 
 __all__ = ["FILES", "write_report"]
 
@@ -30,49 +33,14 @@ FILES = (
 )
 _DPI = 100
 
-_STYLE = """
-body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0;
-       color: #222; background: #fafafa; line-height: 1.45; }
-header, section, footer, .row { max-width: 1340px; margin: 0 auto; padding: 0 24px; }
-header { padding-top: 20px; }
-h1 { font-size: 1.7em; margin: 0.4em 0 0.2em; }
-h2 { font-size: 1.3em; margin: 1.6em 0 0.4em; border-bottom: 1px solid #ddd; }
-.sub { color: #555; margin: 0 0 1em; }
-.cards { display: flex; flex-wrap: wrap; gap: 12px; }
-.card { background: white; border: 1px solid #ddd; border-radius: 8px; padding: 10px 16px;
-        min-width: 150px; }
-.card .value { font-size: 1.6em; font-weight: 600; }
-.card .label { color: #555; font-size: 0.9em; }
-table { border-collapse: collapse; background: white; }
-th, td { border: 1px solid #ddd; padding: 4px 10px; text-align: right; }
-th:first-child, td:first-child { text-align: left; }
-thead th { background: #f0f0f0; }
-img { max-width: 100%; height: auto; background: white; border: 1px solid #ddd; }
-.row { display: flex; margin: 0 auto; padding: 0 24px; flex-wrap: wrap; gap: 0 40px; align-items: flex-start; }
-.row > section { margin: 0; padding: 0; flex: 1 1 560px; min-width: 0; }
-figure { margin: 0.5em 0; }
-figcaption { color: #555; font-size: 0.9em; }
-footer { color: #777; font-size: 0.85em; padding: 2em 24px; }
-"""
-
-
-def _find_mlp(model):
-    if hasattr(model, "best_estimator_"):
-        model = model.best_estimator_
-    return model.steps[-1][1] if hasattr(model, "steps") else model
-
 
 def model_summary(model):
-    """The model's parameters worth showing, as (name, text) pairs."""
-    mlp = _find_mlp(model)
-    rows = []
-    coefs = getattr(mlp, "coefs_", None)
-    if coefs is not None:
-        sizes = [coefs[0].shape[0]] + [c.shape[1] for c in coefs]
-        rows.append(("layers", " → ".join(str(s) for s in sizes)))
-        total = sum(c.size + b.size for c, b in zip(coefs, mlp.intercepts_))
-        rows.append(("weights", f"{total:,}"))
-    params = mlp.get_params(deep=False) if hasattr(mlp, "get_params") else {}
+    """The fitted model's parameters worth showing, as (name, text) pairs."""
+    mlp = find_classifier(model)
+    sizes = [mlp.coefs_[0].shape[0]] + [c.shape[1] for c in mlp.coefs_]
+    total = sum(c.size + b.size for c, b in zip(mlp.coefs_, mlp.intercepts_))
+    rows = [("layers", " → ".join(str(s) for s in sizes)), ("weights", f"{total:,}")]
+    params = mlp.get_params(deep=False)
     for name in ("activation", "dropout", "input_dropout", "optimizer", "learning_rate",
                  "learning_rate_schedule", "batch_size", "epochs", "early_stopping", "random_state"):
         if name in params:
@@ -82,9 +50,9 @@ def model_summary(model):
             rows.append((name.replace("_", " "), str(value)))
     if hasattr(mlp, "n_iter_"):
         rows.append(("epochs run", str(mlp.n_iter_)))
-    for _, step in getattr(model, "steps", [])[:-1]:
-        if type(step).__name__ == "PixelScaler":
-            rows.append(("pixels scaled to", "[-0.5, 0.5]" if step.center else "[0, 1]"))
+    scaler = find_scaler(model)
+    if scaler is not None:
+        rows.append(("pixels scaled to", "[-0.5, 0.5]" if scaler.center else "[0, 1]"))
     return rows
 
 
@@ -110,8 +78,8 @@ def _save(fig, path):
     return path.name
 
 
-def _report_table(report, n):
-    e = html.escape
+def _report_rows(report, n):
+    """The classification report's rows as (label, [precision, recall, f1, support])."""
     rows = []
     for label, row in report.items():
         if label == "accuracy":
@@ -119,20 +87,28 @@ def _report_table(report, n):
         else:
             cells = [f"{row['precision']:.4f}", f"{row['recall']:.4f}", f"{row['f1-score']:.4f}",
                      f"{int(row['support']):,}"]
-        rows.append(f"<tr><th scope=\"row\">{e(str(label))}</th>"
-                    + "".join(f"<td>{e(c)}</td>" for c in cells) + "</tr>")
-    return (
-        "<table>\n<thead><tr><th>label</th><th>precision</th><th>recall</th><th>f1-score</th>"
-        "<th>support</th></tr></thead>\n<tbody>\n" + "\n".join(rows) + "\n</tbody>\n</table>"
+        rows.append((str(label), cells))
+    return rows
+
+
+def _render_page(**values):
+    """The HTML of ``templates/report.html`` filled with `values`, each one escaped."""
+    try:
+        import jinja2
+    except ImportError:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            "skmnist's report page is rendered by Jinja2, which is not installed. Install it "
+            "with pip install \"skmnist[plot]\" (or pip install jinja2)."
+        ) from None
+    environment = jinja2.Environment(
+        loader=jinja2.PackageLoader("skmnist", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
     )
-
-
-def _figure(src, alt, caption):
-    e = html.escape
-    if src is None:
-        return f"<p><em>{e(caption)}</em></p>"
-    return (f'<figure><img src="{e(src)}" alt="{e(alt)}">'
-            f"<figcaption>{e(caption)}</figcaption></figure>")
+    return environment.get_template("report.html").render(**values)
 
 
 def write_report(model, X_test, y_test, output, *, model_name="model", data_source="", now=None):
@@ -197,90 +173,24 @@ def write_report(model, X_test, y_test, output, *, model_name="model", data_sour
         images["history"] = None
 
     now = now or datetime.datetime.now(datetime.timezone.utc)
-    e = html.escape
-    cards = [
-        (f"{accuracy:.2%}", "test accuracy"),
-        (f"{len(y_test):,}", "test images"),
-        (f"{n_wrong:,}", "misclassified"),
-        (f"{report['macro avg']['f1-score']:.4f}", "macro F1"),
-    ]
-    cards_html = "\n".join(
-        f'<div class="card"><div class="value">{e(v)}</div><div class="label">{e(k)}</div></div>'
-        for v, k in cards
-    )
-    params_html = "\n".join(
-        f"<tr><th scope=\"row\">{e(k)}</th><td>{e(v)}</td></tr>" for k, v in model_summary(model)
-    )
     date = now.strftime("%Y-%m-%d %H:%M UTC")
-    page = f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>skmnist report: {e(model_name)}</title>
-<style>{_STYLE}</style>
-</head>
-<body>
-<header>
-<h1>skmnist report: {e(model_name)}</h1>
-<p class="sub">Evaluated on {len(y_test):,} test images{e(f" from {data_source}" if data_source else "")}
-on {e(date)}.</p>
-<div class="cards">
-{cards_html}
-</div>
-</header>
-<div class="row">
-<section id="model">
-<h2>Model</h2>
-<table>
-<tbody>
-{params_html}
-</tbody>
-</table>
-</section>
-<section id="classification-report">
-<h2>Classification report</h2>
-{_report_table(report, len(y_test))}
-<p>Also as <a href="classification_report.txt">text</a> and
-<a href="classification_report.csv">CSV</a>.</p>
-</section>
-</div>
-<section id="confusion-matrix">
-<h2>Confusion matrix</h2>
-<p>Rows are true labels, columns predictions; the right panel divides each row by its total,
-so its diagonal is each digit's recall.</p>
-{_figure(images["confusion"], "Confusion matrix: counts and row-normalised rates",
-         "Confusion matrix on the test set.")}
-</section>
-<div class="row">
-<section id="misclassified">
-<h2>Misclassified images</h2>
-{_figure(images["misclassified"], "Misclassified test images, most confident first",
-         f"{n_wrong:,} mistakes; the most confident are shown, titled true → predicted "
-         "(confidence).")}
-</section>
-<section id="digits">
-<h2>First test images</h2>
-{_figure(images["digits"], "The first 36 test images with their predictions",
-         "The first 36 test images, titled true label: prediction (red when wrong).")}
-</section>
-</div>
-<div class="row">
-<section id="history">
-<h2>Training history</h2>
-{_figure(images["history"], "Loss and accuracy per training epoch",
-         "Loss and accuracy per epoch (validation too when trained with early stopping)."
-         if images["history"] else "The model file holds no training history.")}
-</section>
-<section id="network">
-<h2>Network</h2>
-{_figure(images["network"], "Diagram of the network's layers", "Layers, units and activations.")}
-</section>
-</div>
-<footer>Written by skmnist {e(__version__)} on {e(date)}.</footer>
-</body>
-</html>
-"""
+    page = _render_page(
+        model_name=model_name,
+        data_source=data_source,
+        date=date,
+        version=__version__,
+        n_test=f"{len(y_test):,}",
+        n_misclassified=f"{n_wrong:,}",
+        cards=[
+            (f"{accuracy:.2%}", "test accuracy"),
+            (f"{len(y_test):,}", "test images"),
+            (f"{n_wrong:,}", "misclassified"),
+            (f"{report['macro avg']['f1-score']:.4f}", "macro F1"),
+        ],
+        parameters=model_summary(model),
+        report_rows=_report_rows(report, len(y_test)),
+        images=images,
+    )
     index = output / "index.html"
     index.write_text(page, encoding="utf-8")
     return {

@@ -4,12 +4,11 @@ import math
 import warnings
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils.validation import (
-    _check_feature_names_in,
-    check_is_fitted,
-    validate_data,
-)
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.callback import CallbackSupportMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._private_api import _check_feature_names_in, _fit_context
 
 __all__ = ["PixelScaler"]
 
@@ -104,7 +103,7 @@ def _square_shape(n_pixels):
     return (side, side) if side * side == n_pixels else (1, n_pixels)
 
 
-class PixelScaler(TransformerMixin, BaseEstimator):
+class PixelScaler(CallbackSupportMixin, TransformerMixin, BaseEstimator):
     """Flatten grey-scale images and scale their pixels from [0, 255] to [0, 1].
 
     The first step of the skmnist pipeline: it turns raw 8-bit images, as MNIST
@@ -276,8 +275,30 @@ class PixelScaler(TransformerMixin, BaseEstimator):
         self : PixelScaler
             The fitted transformer.
         """
+        callback_ctx = self._init_callback_context()
+        callback_ctx.call_on_fit_task_begin(estimator=self, X=X, y=y)
         X, image_shape = self._validate_pixels(X, reset=True)
         self.image_shape_ = image_shape or _square_shape(X.shape[1])
+        callback_ctx.call_on_fit_task_end(estimator=self, X=X, y=y)
+        return self
+
+    def _get_fitted_state(self):
+        """The fitted attributes as plain values (for skmnist.save)."""
+        check_is_fitted(self)
+        state = {"n_features_in_": int(self.n_features_in_),
+                 "image_shape_": [int(v) for v in self.image_shape_]}
+        if hasattr(self, "feature_names_in_"):
+            state["feature_names_in_"] = [str(v) for v in self.feature_names_in_]
+        return state
+
+    def _set_fitted_state(self, state):
+        """Become fitted from :meth:`_get_fitted_state`'s values (for skmnist.load)."""
+        self._validate_params()
+        self.n_features_in_ = int(state["n_features_in_"])
+        self.image_shape_ = tuple(int(v) for v in state["image_shape_"])
+        if "feature_names_in_" in state:
+            self.feature_names_in_ = np.asarray([str(v) for v in state["feature_names_in_"]],
+                                                dtype=object)
         return self
 
     def transform(self, X):

@@ -29,46 +29,43 @@ from collections import OrderedDict
 
 import numpy as np
 
+from ._facts import ACTIVATIONS, DEFAULT_LEARNING_RATE, derive_seed
 from ._keras import keras, tf
-from ._model import ACTIVATIONS, DEFAULT_LEARNING_RATE, INPUT_DROPOUT, OPTIMIZERS, build_mlp
+from ._model import INPUT_DROPOUT, build_mlp, optimizer_class
+from ._private_api import adam_slots, dropout_seed_state, has_adam_slots
 
-__all__ = ["Trainer", "clear_trainers", "get_trainer", "layer_seed"]
-
-_MAX_SEED = 2**31 - 1
+__all__ = ["Trainer", "clear_trainers", "get_trainer"]
 
 #: Samples per call of the compiled loop: the loop returns to Python (for the
-#: progress bar and Ctrl-C) this often, and costs a few ms per call.
+#: progress bar, batch-level callbacks and Ctrl-C) this often, and costs a few
+#: ms per call.
 SAMPLES_PER_CALL = 16384
 
 #: Trainers kept per process (each holds its network and optimizer slots).
 MAX_TRAINERS = 8
 
 
-def layer_seed(seed, offset):
-    """A distinct, reproducible seed per layer and purpose."""
-    return (seed * 1_000_003 + offset) % _MAX_SEED
-
-
-class _Rate(keras.optimizers.schedules.LearningRateSchedule):
+class _Rate:
     """The learning rate: constant, or a half cosine from ``base`` to 0.
 
-    Both the rate and the number of decay steps are variables, so that one
-    traced training loop serves every learning rate and every length of fit.
-    ``decay_steps == 0`` means constant.
+    The rate, the number of decay steps and the step the decay starts from
+    are variables, so that one traced training loop serves every learning
+    rate and every length of fit. ``decay_steps == 0`` means constant. The
+    loop writes ``rate(iterations)`` into the optimizer's own (public,
+    settable) ``learning_rate`` variable before each step, so a Keras
+    callback can read and set it as with ``keras.Model.fit``.
     """
 
     def __init__(self):
         self.base = tf.Variable(DEFAULT_LEARNING_RATE, dtype=tf.float32, trainable=False)
         self.decay_steps = tf.Variable(0.0, dtype=tf.float32, trainable=False)
+        self.start_step = tf.Variable(0.0, dtype=tf.float32, trainable=False)
 
     def __call__(self, step):
-        step = tf.cast(step, tf.float32)
+        step = tf.cast(step, tf.float32) - self.start_step
         progress = tf.minimum(step, self.decay_steps) / tf.maximum(self.decay_steps, 1.0)
         cosine = 0.5 * (1.0 + tf.cos(np.pi * progress))
         return self.base * tf.where(self.decay_steps > 0, cosine, 1.0)
-
-    def get_config(self):
-        return {}
 
 
 def _fusable_adam(optimizer):
@@ -103,13 +100,9 @@ def _fused_adam_apply(optimizer, grads, variables):
         epsilon=tf.constant(optimizer.epsilon, tf.float32),
     )
     for grad, variable in zip(grads, variables):
-        index = optimizer._get_variable_index(variable)
+        m, v = adam_slots(optimizer, variable)
         tf.raw_ops.ResourceApplyAdam(
-            var=variable.handle,
-            m=optimizer._momentums[index].handle,
-            v=optimizer._velocities[index].handle,
-            grad=grad,
-            **scalars,
+            var=variable.handle, m=m.handle, v=v.handle, grad=grad, **scalars
         )
     optimizer.iterations.assign_add(1)
 
@@ -131,7 +124,7 @@ class Trainer:
     n_features, n_classes : int
     hidden_layer_sizes : tuple of int
     activation : str
-        scikit-learn's name (a key of :data:`~skmnist._model.ACTIVATIONS`).
+        scikit-learn's name (a key of :data:`~skmnist._facts.ACTIVATIONS`).
     dropout, input_dropout : float
     optimizer : str or keras.optimizers.Optimizer
     learning_rate : float or None
@@ -143,6 +136,7 @@ class Trainer:
         self, n_features, n_classes, hidden_layer_sizes, activation, dropout, optimizer,
         learning_rate, input_dropout=0.0,
     ):
+        self.activation = ACTIVATIONS[activation]  # Keras' name
         self.model = build_mlp(
             n_features,
             n_classes,
@@ -160,22 +154,25 @@ class Trainer:
             key=lambda layer: layer.name == INPUT_DROPOUT,
         )
         self.rate = _Rate()
+        self._instance_rate = None
         if isinstance(optimizer, str):
-            self.optimizer = OPTIMIZERS[optimizer](learning_rate=self.rate)
-            self._own_rate = True
+            self.optimizer = optimizer_class(optimizer)(learning_rate=DEFAULT_LEARNING_RATE)
+            own_rate = True
         else:
             config = dict(optimizer.get_config())
             rate = config.get("learning_rate")
-            self._own_rate = learning_rate is not None or isinstance(rate, (int, float))
-            if self._own_rate:
-                config["learning_rate"] = self.rate
-                self._instance_rate = float(rate) if isinstance(rate, (int, float)) else None
+            own_rate = learning_rate is not None or isinstance(rate, (int, float))
+            if own_rate:
+                if isinstance(rate, (int, float)):
+                    self._instance_rate = float(rate)
+                config["learning_rate"] = DEFAULT_LEARNING_RATE
             self.optimizer = type(optimizer).from_config(config)
         self.optimizer.build(self.model.trainable_variables)
-        self.fused_adam = _fusable_adam(self.optimizer) and all(
-            # where this Keras' built Adam keeps its slots; else plain apply
-            hasattr(self.optimizer, name) for name in ("_momentums", "_velocities")
-        )
+        # With a rate of our own, the optimizer's learning rate is a plain
+        # variable that the loop sets from self.rate before each step.
+        self.lr_variable = self.optimizer.learning_rate if own_rate else None
+        self.state_variables = [v for v in self.optimizer.variables if v is not self.lr_variable]
+        self.fused_adam = _fusable_adam(self.optimizer) and has_adam_slots(self.optimizer)
         spec = (
             tf.TensorSpec([None, n_features], tf.float32),  # X
             tf.TensorSpec([None], tf.int32),  # y (class indices)
@@ -198,6 +195,8 @@ class Trainer:
             start = step * batch_size
             idx = order[start : tf.minimum(start + batch_size, n_samples)]
             xb, yb, wb = tf.gather(X, idx), tf.gather(y, idx), tf.gather(w, idx)
+            if self.lr_variable is not None:
+                self.lr_variable.assign(self.rate(self.optimizer.iterations))
             with tf.GradientTape() as tape:
                 proba = self.model(xb, training=True)
                 losses = keras.losses.sparse_categorical_crossentropy(yb, proba)
@@ -221,10 +220,10 @@ class Trainer:
     def reset(self, seed):
         """Fresh Glorot-uniform weights from ``seed``, zero biases, a new optimizer."""
         for i, layer in enumerate(self.dense):
-            init = keras.initializers.GlorotUniform(seed=layer_seed(seed, 2 * i))
+            init = keras.initializers.GlorotUniform(seed=derive_seed(seed, 2 * i))
             layer.kernel.assign(init(layer.kernel.shape))
             layer.bias.assign(tf.zeros_like(layer.bias))
-        for variable in self.optimizer.variables:
+        for variable in self.state_variables:
             variable.assign(tf.zeros_like(variable))
 
     def set_weights(self, coefs, intercepts, optimizer_state=None):
@@ -233,8 +232,8 @@ class Trainer:
             layer.kernel.assign(coef)
             layer.bias.assign(intercept)
         if optimizer_state is None:
-            optimizer_state = [np.zeros(v.shape, v.dtype) for v in self.optimizer.variables]
-        for variable, value in zip(self.optimizer.variables, optimizer_state):
+            optimizer_state = [np.zeros(v.shape, v.dtype) for v in self.state_variables]
+        for variable, value in zip(self.state_variables, optimizer_state):
             variable.assign(value)
 
     def weights(self):
@@ -244,29 +243,58 @@ class Trainer:
         return coefs, intercepts
 
     def optimizer_state(self):
-        return [np.array(v.numpy()) for v in self.optimizer.variables]
+        """The optimizer's step count and slots, as new NumPy arrays."""
+        return [np.array(v.numpy()) for v in self.state_variables]
+
+    def optimizer_state_spec(self):
+        """Shapes and dtypes of :meth:`optimizer_state`'s arrays."""
+        return [(tuple(v.shape), np.dtype(v.dtype)) for v in self.state_variables]
 
     def set_learning_rate(self, learning_rate, decay_steps):
-        """Set the rate (None keeps an instance's own) and the cosine length (0: constant)."""
-        if not self._own_rate:
+        """Set the rate (None keeps an instance's own) and a cosine of ``decay_steps``
+        steps from the optimizer's current step (0: constant)."""
+        if self.lr_variable is None:
             return
         if learning_rate is None:
-            learning_rate = getattr(self, "_instance_rate", None) or DEFAULT_LEARNING_RATE
+            learning_rate = self._instance_rate or DEFAULT_LEARNING_RATE
         self.rate.base.assign(float(learning_rate))
         self.rate.decay_steps.assign(float(decay_steps))
+        self.rate.start_step.assign(float(self.optimizer.iterations.numpy()))
+
+    def current_learning_rate(self):
+        """The rate of the next step, also written into ``optimizer.learning_rate``."""
+        if self.lr_variable is not None:
+            self.lr_variable.assign(self.rate(self.optimizer.iterations))
+        return float(keras.ops.convert_to_numpy(self.optimizer.learning_rate))
+
+    def take_learning_rate(self, learning_rate):
+        """From now on train at this constant rate (a callback set it)."""
+        self.rate.base.assign(float(learning_rate))
+        self.rate.decay_steps.assign(0.0)
+
+    def keras_model(self):
+        """The network, compiled with its optimizer, for Keras callbacks (``callback.model``)."""
+        if not self.model.compiled:
+            self.model.compile(
+                optimizer=self.optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"]
+            )
+        return self.model
 
     # -- training ----------------------------------------------------------------
 
-    def run_epoch(self, data, order, batch_size, dropout_seed, progress=None):
+    def run_epoch(self, data, order, batch_size, dropout_seed, on_steps=None, before_steps=None):
         """One pass over ``data`` (tensors X, y, w) in the order ``order``.
 
-        Returns the epoch's weighted mean loss and accuracy (dropout on, as
-        ``model.fit`` reports them).
+        ``before_steps(first_step, last_step)`` and ``on_steps(first_step,
+        last_step, n_steps, loss_sum, correct_sum)`` are called before and
+        after each call of the compiled loop. Returns the epoch's
+        weighted mean loss and accuracy (dropout on, as ``model.fit`` reports
+        them).
         """
         X, y, w = data
         for i, layer in enumerate(self.dropouts):
-            state = layer.seed_generator.state
-            state.assign(np.array([layer_seed(dropout_seed, i), 0], dtype=state.dtype))
+            state = dropout_seed_state(layer)
+            state.assign(np.array([derive_seed(dropout_seed, i), 0], dtype=state.dtype))
         n_samples = len(order)
         n_steps = -(-n_samples // batch_size)
         per_call = max(1, SAMPLES_PER_CALL // batch_size)
@@ -274,13 +302,15 @@ class Trainer:
         loss_sum = correct_sum = 0.0
         for first in range(0, n_steps, per_call):
             n = min(per_call, n_steps - first)
+            if before_steps is not None:
+                before_steps(first, first + n - 1)
             loss, correct = self._steps(
                 X, y, w, order_t, tf.constant(first), tf.constant(n), tf.constant(batch_size)
             )
             loss_sum += float(loss)
             correct_sum += float(correct)
-            if progress is not None:
-                progress(first + n, n_steps)
+            if on_steps is not None:
+                on_steps(first, first + n - 1, n_steps, loss_sum, correct_sum)
         total = float(tf.reduce_sum(w))
         return loss_sum / max(n_samples, 1), correct_sum / max(total, 1e-12)
 

@@ -1,4 +1,4 @@
-"""Pictures of digits, mistakes, training curves, networks and confusion matrices.
+"""Pictures of digits, mistakes, training curves, networks, confusion matrices and grid searches.
 
 Every function returns a :class:`matplotlib.figure.Figure` built with
 matplotlib's object API: nothing is shown and pyplot's global state is left
@@ -6,7 +6,10 @@ alone. Save a figure with ``fig.savefig("name.png")``; in Jupyter, a figure
 returned by the last line of a cell is displayed.
 
 matplotlib is an optional dependency: install it with
-``pip install "skmnist[plot]"``.
+``pip install "skmnist[plot]"``. The figures of a fitted classifier itself
+(:func:`plot_history`, :func:`plot_network`) live in ``_plot_classifier``,
+the grid search's heatmap (:func:`plot_grid_search`) in ``_plot_grid``; all
+are imported from here.
 """
 
 import math
@@ -15,35 +18,27 @@ import numpy as np
 
 try:
     from matplotlib.figure import Figure
-    from matplotlib.patches import Circle
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError(
         "skmnist.plotting needs matplotlib, which is not installed. Install it with "
         "pip install \"skmnist[plot]\" (or pip install matplotlib)."
     ) from exc
 
+from ._plot_classifier import plot_history, plot_network  # noqa: E402  (after the check)
+from ._plot_grid import plot_grid_search  # noqa: E402
+
 __all__ = [
     "plot_confusion_matrix",
     "plot_digits",
+    "plot_grid_search",
     "plot_history",
     "plot_misclassified",
     "plot_network",
 ]
 
-#: Colours: ink on paper for digits, and a fixed pair for train / validation.
+#: Colours: ink on paper for digits, red for mistakes.
 _DIGIT_CMAP = "binary"
-_TRAIN_COLOUR = "tab:blue"
-_VAL_COLOUR = "tab:orange"
 _WRONG_COLOUR = "tab:red"
-
-_ACTIVATION_NAMES = {
-    "relu": "ReLU",
-    "tanh": "tanh",
-    "logistic": "logistic",
-    "identity": "identity",
-    "elu": "ELU",
-    "gelu": "GELU",
-}
 
 
 # -- helpers ---------------------------------------------------------------
@@ -100,34 +95,6 @@ def _image_grid(images, titles, colours, suptitle=None):
     if suptitle:
         fig.suptitle(suptitle, fontsize=11)
     return fig
-
-
-def _find_mlp(estimator):
-    """The DenseMLPClassifier inside a pipeline or a search (or itself)."""
-    seen = estimator
-    for _ in range(10):
-        if hasattr(estimator, "history_") and hasattr(estimator, "coefs_"):
-            return estimator
-        if hasattr(estimator, "best_estimator_"):
-            estimator = estimator.best_estimator_
-        elif hasattr(estimator, "steps"):
-            estimator = estimator.steps[-1][1]
-        else:
-            break
-    raise TypeError(
-        f"Expected a fitted DenseMLPClassifier, or a fitted Pipeline or search ending in "
-        f"one; got {type(seen).__name__}. Fit it first (an unfitted classifier has no "
-        "history_ or coefs_)."
-    )
-
-
-def _find_scaler(estimator):
-    if hasattr(estimator, "best_estimator_"):
-        estimator = estimator.best_estimator_
-    for _, step in getattr(estimator, "steps", [])[:-1]:
-        if type(step).__name__ == "PixelScaler":
-            return step
-    return None
 
 
 # -- digits ----------------------------------------------------------------
@@ -245,188 +212,6 @@ def plot_misclassified(estimator, X, y, n=25):
     # Confidence rounded down, so that 0.9996 reads 99%, not a certain-looking 100%.
     titles = [f"{y[i]} → {y_pred[i]} ({math.floor(100 * confidence[i])}%)" for i in shown]
     return _image_grid(images[shown], titles, [_WRONG_COLOUR] * len(shown), suptitle=count)
-
-
-# -- training --------------------------------------------------------------
-
-
-def plot_history(estimator):
-    """Plot the loss and the accuracy of each training epoch.
-
-    Parameters
-    ----------
-    estimator : fitted DenseMLPClassifier, or a Pipeline or search holding one
-        The classifier's ``history_`` is plotted: training loss and accuracy,
-        and the validation ones when it was fitted with ``early_stopping``.
-
-    Returns
-    -------
-    fig : matplotlib.figure.Figure
-        Two axes, titled "Loss" and "Accuracy", one line per series; with
-        validation data, a dotted line marks the epoch whose weights were kept.
-
-    Raises
-    ------
-    TypeError
-        If no fitted DenseMLPClassifier is found in `estimator`.
-
-    Examples
-    --------
-    >>> from sklearn.datasets import load_digits
-    >>> from skmnist import DenseMLPClassifier
-    >>> from skmnist.plotting import plot_history
-    >>> X, y = load_digits(return_X_y=True)
-    >>> clf = DenseMLPClassifier((32,), epochs=3, random_state=0).fit(X / 16, y)
-    >>> fig = plot_history(clf)
-    >>> [ax.get_title() for ax in fig.axes]
-    ['Loss', 'Accuracy']
-    >>> [line.get_label() for line in fig.axes[0].get_lines()]
-    ['training']
-    """
-    history = _find_mlp(estimator).history_
-    if not history.get("loss"):
-        raise ValueError("The classifier's history_ is empty: it has not been trained yet.")
-    fig = Figure(figsize=(9, 3.6), layout="constrained")
-    axes = fig.subplots(1, 2)
-    epochs = np.arange(1, len(history["loss"]) + 1)
-    best = None
-    if history.get("val_loss"):
-        best = int(np.argmin(history["val_loss"])) + 1
-    for ax, key, title in ((axes[0], "loss", "Loss"), (axes[1], "accuracy", "Accuracy")):
-        ax.plot(epochs, history[key], marker="o", color=_TRAIN_COLOUR, label="training")
-        if history.get(f"val_{key}"):
-            ax.plot(
-                epochs, history[f"val_{key}"], marker="s", color=_VAL_COLOUR, label="validation"
-            )
-        if best is not None:
-            ax.axvline(best, color="grey", linestyle=":", label=f"best epoch ({best})")
-        ax.set_title(title)
-        ax.set_xlabel("epoch")
-        ax.set_ylabel("cross-entropy" if key == "loss" else "share correct")
-        ax.xaxis.get_major_locator().set_params(integer=True)
-        ax.grid(alpha=0.3)
-        ax.legend()
-    fig.suptitle(f"Training history ({len(epochs)} epoch{'s' if len(epochs) > 1 else ''})")
-    return fig
-
-
-# -- network ---------------------------------------------------------------
-
-
-def _layer_specs(mlp, scaler):
-    """One dict per layer to draw: name, units, notes, colour."""
-    n_inputs = mlp.coefs_[0].shape[0]
-    side = math.isqrt(n_inputs)
-    notes = [f"{n_inputs:,} inputs"]
-    if side * side == n_inputs:
-        notes.append(f"({side}×{side} pixels)")
-    if scaler is not None:
-        notes.append("scaled to [-0.5, 0.5]" if scaler.center else "scaled to [0, 1]")
-    if getattr(mlp, "input_dropout", 0):
-        notes.append(f"dropout {mlp.input_dropout:g}")
-    specs = [{"name": "input", "units": n_inputs, "notes": notes, "colour": "#bbbbbb"}]
-    activation = _ACTIVATION_NAMES.get(str(mlp.activation), str(mlp.activation))
-    n_hidden = len(mlp.coefs_) - 1
-    for i, (coef, bias) in enumerate(zip(mlp.coefs_, mlp.intercepts_)):
-        params = f"{coef.size + bias.size:,} weights"
-        if i < n_hidden:
-            notes = [f"{coef.shape[1]:,} units", activation]
-            if mlp.dropout:
-                notes.append(f"dropout {mlp.dropout:g}")
-            specs.append(
-                {"name": f"hidden {i + 1}", "units": coef.shape[1], "notes": [*notes, params],
-                 "colour": "#6aa6d8"}
-            )
-        else:
-            classes = list(mlp.classes_)
-            shown = (
-                f"{classes[0]} … {classes[-1]}" if len(classes) > 4 else ", ".join(map(str, classes))
-            )
-            specs.append(
-                {"name": "output", "units": coef.shape[1],
-                 "notes": [f"{coef.shape[1]:,} units", "softmax", f"classes {shown}", params],
-                 "colour": "#f0a35e"}
-            )
-    return specs
-
-
-def plot_network(estimator, *, max_nodes=8):
-    """Draw the Dense network: its layers, their units and activations.
-
-    Parameters
-    ----------
-    estimator : fitted DenseMLPClassifier, or a Pipeline or search holding one
-        The network to draw. A :class:`~skmnist.PixelScaler` before the
-        classifier is noted under the input layer.
-
-    max_nodes : int, default=8
-        Most units drawn per layer; larger layers are drawn with a gap (⋮) and
-        their real size written below.
-
-    Returns
-    -------
-    fig : matplotlib.figure.Figure
-        One axes; each layer is a column of circles with a text below it
-        (name, units, activation, dropout, parameters), and the title gives
-        the layer sizes and the total number of parameters.
-
-    Raises
-    ------
-    TypeError
-        If no fitted DenseMLPClassifier is found in `estimator`.
-
-    Examples
-    --------
-    >>> from sklearn.datasets import load_digits
-    >>> from skmnist import DenseMLPClassifier
-    >>> from skmnist.plotting import plot_network
-    >>> X, y = load_digits(return_X_y=True)
-    >>> clf = DenseMLPClassifier((32, 16), epochs=1, random_state=0).fit(X / 16, y)
-    >>> fig = plot_network(clf)
-    >>> fig.axes[0].get_title()
-    'Dense network: 64 → 32 → 16 → 10 (2,778 parameters)'
-    """
-    mlp = _find_mlp(estimator)
-    specs = _layer_specs(mlp, _find_scaler(estimator))
-    max_nodes = max(3, int(max_nodes))
-    n_layers = len(specs)
-    step, spacing, radius = 2.0, 0.42, 0.14  # between layers, between nodes, node size
-    half = max_nodes * spacing / 2
-    width, height = step * (n_layers - 1) + 2.0, 2 * half + 2.3
-    fig = Figure(figsize=(0.85 * width + 0.4, 0.85 * height + 0.6), layout="constrained")
-    ax = fig.subplots()
-    ax.set_axis_off()
-    ax.set_aspect("equal")
-    positions = []
-    for layer, spec in enumerate(specs):
-        x = step * layer
-        drawn = min(spec["units"], max_nodes)
-        ys = half - spacing / 2 - spacing * np.arange(drawn) - (max_nodes - drawn) * spacing / 2
-        gap = None
-        if spec["units"] > max_nodes:  # leave out the middle node, write ⋮ there
-            gap = drawn // 2
-            ax.text(x, ys[gap], "⋮", ha="center", va="center", fontsize=14)
-            ys = np.delete(ys, gap)
-        positions.append(ys)
-        for yy in ys:
-            ax.add_patch(Circle((x, yy), radius, facecolor=spec["colour"], edgecolor="black",
-                                linewidth=0.8, zorder=3))
-        ax.text(x, -half - 0.25, spec["name"], ha="center", va="top", fontsize=11,
-                fontweight="bold")
-        ax.text(x, -half - 0.65, "\n".join(spec["notes"]), ha="center", va="top", fontsize=9,
-                linespacing=1.4)
-    for layer in range(n_layers - 1):
-        x = step * layer
-        for y0 in positions[layer]:
-            for y1 in positions[layer + 1]:
-                ax.plot([x + radius, x + step - radius], [y0, y1], color="grey", linewidth=0.4,
-                        alpha=0.5, zorder=1)
-    ax.set_xlim(-1.0, width - 1.0)
-    ax.set_ylim(-half - 2.1, half + 0.2)
-    sizes = " → ".join(str(spec["units"]) for spec in specs)
-    total = sum(c.size + b.size for c, b in zip(mlp.coefs_, mlp.intercepts_))
-    ax.set_title(f"Dense network: {sizes} ({total:,} parameters)", fontsize=12)
-    return fig
 
 
 # -- confusion matrix ------------------------------------------------------

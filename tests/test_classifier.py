@@ -22,6 +22,12 @@ EXPECTED_FAILED_CHECKS = {
         "mini-batch gradient descent: a sample of weight 2 is not the same as the "
         "sample seen twice in shuffled batches, so the fits differ slightly."
     ),
+    "check_class_weight_classifiers": (
+        "the check's 50 unscaled noisy samples give 40 Adam steps of at most 1e-3 in 20 "
+        "epochs, too few to move the network to the heavy class (with 200 epochs all "
+        "predictions are class 0, as the check wants); class_weight is tested against "
+        "the equivalent sample_weight in tests/test_keras_api.py."
+    ),
 }
 
 
@@ -209,7 +215,7 @@ def test_cosine_schedule_decays_the_rate_to_zero_over_the_epochs(blobs):
     assert np.isclose(float(schedule(0)), 0.01)
     assert np.isclose(float(schedule(15)), 0.005)
     assert float(schedule(30)) < 1e-9
-    assert float(clf._trainer().optimizer.learning_rate) < 1e-9  # after the 30 steps
+    assert clf._trainer().current_learning_rate() < 1e-9  # after the 30 steps
     constant = DenseMLPClassifier(
         **dict(FAST, epochs=3, learning_rate=0.01, learning_rate_schedule="constant")
     ).fit(X, y)

@@ -3,13 +3,18 @@ import pytest
 
 pytest.importorskip("matplotlib")
 
+from sklearn.datasets import load_digits  # noqa: E402
 from sklearn.dummy import DummyClassifier  # noqa: E402
 from sklearn.model_selection import GridSearchCV  # noqa: E402
+from sklearn.pipeline import make_pipeline  # noqa: E402
+from sklearn.preprocessing import StandardScaler  # noqa: E402
 
-from skmnist import DenseMLPClassifier, make_mlp_pipeline  # noqa: E402
+from skmnist import DenseMLPClassifier, PixelScaler, make_mlp_pipeline  # noqa: E402
+from skmnist._parts import find_classifier, find_scaler  # noqa: E402
 from skmnist.plotting import (  # noqa: E402
     plot_confusion_matrix,
     plot_digits,
+    plot_grid_search,
     plot_history,
     plot_misclassified,
     plot_network,
@@ -39,6 +44,42 @@ def fitted_pipe(small_images):
         random_state=0,
     )
     return pipe.fit(X, y)
+
+
+@pytest.fixture(scope="module")
+def digits_search():
+    """A 2 x 2 grid search over a bare DenseMLPClassifier on scikit-learn's 8x8 digits."""
+    X, y = load_digits(return_X_y=True)
+    grid = {"hidden_layer_sizes": [(16,), (8, 8)], "learning_rate": [0.01, 0.001]}
+    search = GridSearchCV(DenseMLPClassifier(epochs=2, random_state=0), grid, cv=2)
+    return search.fit(X[:400] / 16, y[:400])
+
+
+def test_find_classifier_unwraps_pipelines_and_searches(fitted_pipe, digits_search):
+    assert find_classifier(fitted_pipe) is fitted_pipe[-1]
+    assert find_classifier(fitted_pipe[-1]) is fitted_pipe[-1]
+    assert find_classifier(digits_search) is digits_search.best_estimator_
+    search = GridSearchCV(make_mlp_pipeline(), {"mlp__epochs": [1]})
+    search.best_estimator_ = fitted_pipe  # as a fitted search holds it
+    assert find_classifier(search) is fitted_pipe[-1]
+    unfitted = DenseMLPClassifier()
+    assert find_classifier(make_pipeline(StandardScaler(), unfitted)) is unfitted
+
+
+def test_find_classifier_refuses_anything_else_in_plain_words():
+    with pytest.raises(TypeError, match="got DummyClassifier. Pass the classifier"):
+        find_classifier(DummyClassifier())
+    with pytest.raises(TypeError, match="got Pipeline holding DummyClassifier"):
+        find_classifier(make_pipeline(StandardScaler(), DummyClassifier()))
+    with pytest.raises(TypeError, match="got GridSearchCV. .*refit=True"):
+        find_classifier(GridSearchCV(make_mlp_pipeline(), {"mlp__epochs": [1]}))  # not fitted
+
+
+def test_find_scaler_finds_the_pixel_scaler_or_none(fitted_pipe, digits_search):
+    assert find_scaler(fitted_pipe) is fitted_pipe[0]
+    assert isinstance(find_scaler(make_mlp_pipeline(center=True)), PixelScaler)
+    assert find_scaler(digits_search) is None  # a bare classifier has no scaler
+    assert find_scaler(make_pipeline(StandardScaler(), DenseMLPClassifier())) is None
 
 
 def test_plot_digits_shows_n_images_in_a_grid_titled_with_labels(small_images):
@@ -140,6 +181,8 @@ def test_plot_history_and_network_refuse_an_unfitted_or_foreign_estimator():
         plot_history(DenseMLPClassifier())
     with pytest.raises(TypeError, match="got DummyClassifier"):
         plot_network(DummyClassifier())
+    with pytest.raises(TypeError, match="DenseMLPClassifier in the Pipeline given is not fitted"):
+        plot_network(make_mlp_pipeline())
 
 
 def test_plot_network_draws_every_layer_with_units_and_activation(fitted_pipe):
@@ -179,6 +222,76 @@ def test_figures_save_as_png(tmp_path, fitted_pipe, small_images):
         "history": plot_history(fitted_pipe),
         "network": plot_network(fitted_pipe),
         "cm": plot_confusion_matrix(fitted_pipe, X, y),
+        "grid": plot_grid_search(
+            {"params": [{"hidden_layer_sizes": (8,), "learning_rate": 0.1}],
+             "mean_test_score": [0.5]}
+        ),
     }.items():
         fig.savefig(tmp_path / f"{name}.png")
         assert (tmp_path / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def _cells(ax):
+    return [t.get_text() for t in ax.texts]
+
+
+def test_plot_grid_search_draws_mean_scores_of_a_real_search(digits_search):
+    import matplotlib.pyplot as plt
+
+    figures_before = plt.get_fignums()
+    fig = plot_grid_search(digits_search)
+    assert plt.get_fignums() == figures_before  # no pyplot figure made
+    ax = fig.axes[0]
+    assert ax.get_title() == "Mean cross-validated accuracy"
+    assert (ax.get_ylabel(), ax.get_xlabel()) == ("hidden layer sizes", "learning rate")
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["16", "8,8"]  # the grid's order
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["0.001", "0.01"]  # increasing
+    results = digits_search.cv_results_
+    expected = {
+        (p["hidden_layer_sizes"], p["learning_rate"]): f"{score:.4f}"
+        for p, score in zip(results["params"], results["mean_test_score"])
+    }
+    assert _cells(ax) == [expected[(sizes, rate)] for sizes in [(16,), (8, 8)]
+                          for rate in [0.001, 0.01]]
+    np.testing.assert_allclose(
+        np.ma.filled(ax.images[0].get_array(), np.nan),
+        [[float(expected[(sizes, rate)]) for rate in [0.001, 0.01]] for sizes in [(16,), (8, 8)]],
+        atol=5e-5,
+    )
+    assert fig.axes[1].get_ylabel() == "accuracy"  # the colour bar
+    assert plot_grid_search(results).axes[0].texts[0].get_text() == _cells(ax)[0]
+
+
+def test_plot_grid_search_of_a_pipeline_grid_keeps_the_best_and_leaves_gaps_blank(tmp_path):
+    cv_results = {
+        "params": [
+            {"mlp__hidden_layer_sizes": [32], "mlp__learning_rate": 0.01, "mlp__epochs": 1},
+            {"mlp__hidden_layer_sizes": (32,), "mlp__learning_rate": 0.01, "mlp__epochs": 2},
+            {"mlp__hidden_layer_sizes": (64, 32), "mlp__learning_rate": 0.001, "mlp__epochs": 1},
+        ],
+        "mean_test_score": np.array([0.90, 0.92, np.nan]),  # the last candidate's fits failed
+    }
+    fig = plot_grid_search(cv_results)
+    ax = fig.axes[0]
+    assert ax.get_title() == "Mean cross-validated accuracy\n(best over the other parameters)"
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["32", "64,32"]
+    assert _cells(ax) == ["0.9200"]  # one cell with a score; the others are blank
+    fig.savefig(tmp_path / "heatmap.png", dpi=120)
+    assert (tmp_path / "heatmap.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_plot_grid_search_refuses_what_it_cannot_draw():
+    with pytest.raises(TypeError, match="fitted search .* or its cv_results_ dict; got list"):
+        plot_grid_search([0.9, 0.8])
+    with pytest.raises(TypeError, match="got GridSearchCV"):
+        plot_grid_search(GridSearchCV(DummyClassifier(), {"strategy": ["prior"]}))
+    cv_results = {"params": [{"C": 1.0}], "mean_test_score": [0.5]}
+    with pytest.raises(ValueError, match="'hidden_layer_sizes'.*rows= and columns="):
+        plot_grid_search(cv_results)
+    fig = plot_grid_search(
+        {"params": [{"C": 1.0, "gamma": None}], "mean_test_score": [0.5]}, rows="C",
+        columns="gamma",
+    )
+    assert (fig.axes[0].get_ylabel(), fig.axes[0].get_xlabel()) == ("C", "gamma")
+    with pytest.raises(ValueError, match="no mean_test_score"):
+        plot_grid_search({"params": [{"C": 1.0}], "mean_test_score_acc": [0.5]})

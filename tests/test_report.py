@@ -13,7 +13,7 @@ Image = pytest.importorskip("PIL.Image")
 
 from skmnist import make_mlp_pipeline  # noqa: E402
 from skmnist._cli import main  # noqa: E402
-from skmnist._report import FILES, write_report  # noqa: E402
+from skmnist._report import FILES, _render_page, model_summary, write_report  # noqa: E402
 
 IMAGES = ["confusion_matrix.png", "misclassified.png", "digits.png", "history.png", "network.png"]
 #: Chromium flags this machine needs (no sandbox as root, no network, throw-away profile).
@@ -71,6 +71,43 @@ def test_index_html_shows_headline_figures_with_escaped_text(small_report):
     assert "500" in page and "2026-01-02 03:04 UTC" in page
     assert "784 → 32 → 10" in page and "relu" in page
     assert "&lt;b&gt;mine&lt;/b&gt; &amp; yours.skmnist" in page and "<b>mine" not in page
+
+
+def test_page_template_ships_in_the_package_and_escapes_every_value():
+    import importlib.resources
+    import tomllib
+    from pathlib import Path
+
+    template = importlib.resources.files("skmnist").joinpath("templates", "report.html")
+    assert template.is_file()
+    pyproject = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
+    assert "templates/*.html" in pyproject["tool"]["setuptools"]["package-data"]["skmnist"]
+    evil = '<i>"x" & \'y\'</i>'
+    page = _render_page(
+        model_name=evil, data_source=evil, date=evil, version=evil, n_test=evil,
+        n_misclassified=evil, cards=[(evil, evil)], parameters=[(evil, evil)],
+        report_rows=[(evil, [evil] * 4)],
+        images={name: evil for name in ("confusion", "misclassified", "digits", "network",
+                                        "history")},
+    )
+    assert "<i>" not in page and "{{" not in page and "{%" not in page
+    escaped = "&lt;i&gt;&#34;x&#34; &amp; &#39;y&#39;&lt;/i&gt;"
+    assert page.count(escaped) == 22  # every value, in text and in attributes
+    assert f'<img src="{escaped}"' in page
+
+
+def test_model_summary_finds_the_parts_inside_a_search():
+    from sklearn.model_selection import GridSearchCV
+
+    rng = np.random.RandomState(0)
+    X, y = rng.randint(0, 256, size=(40, 8, 8)).astype(np.uint8), np.repeat([0, 1], 20)
+    search = GridSearchCV(
+        make_mlp_pipeline(hidden_layer_sizes=(4,), epochs=1, center=True, random_state=0),
+        {"mlp__learning_rate": [0.01]}, cv=2,
+    ).fit(X, y)
+    rows = dict(model_summary(search))
+    assert rows["layers"] == "64 → 4 → 2" and rows["weights"] == "270"
+    assert rows["learning rate"] == "0.01" and rows["pixels scaled to"] == "[-0.5, 0.5]"
 
 
 def test_index_html_is_self_contained_with_relative_links(small_report):

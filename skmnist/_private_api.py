@@ -1,0 +1,74 @@
+"""Every private name of Keras, TensorFlow and scikit-learn that skmnist uses, in one place.
+
+Public API covers nearly all of skmnist; these few uses have no public
+equivalent. Each is reached only through this module, listed in
+:data:`KERAS_PRIVATE` / :data:`SKLEARN_PRIVATE`, checked by
+``tests/test_private_api.py`` (which fails, naming the attribute, when a
+release moves it), and the package versions are bounded in
+``pyproject.toml`` to the range tested.
+"""
+
+from sklearn.base import _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import _check_partial_fit_first_call
+from sklearn.utils.validation import _check_feature_names_in, _check_sample_weight, _num_samples
+
+__all__ = [
+    "Interval",
+    "KERAS_PRIVATE",
+    "SKLEARN_PRIVATE",
+    "StrOptions",
+    "_check_feature_names_in",
+    "_check_partial_fit_first_call",
+    "_check_sample_weight",
+    "_fit_context",
+    "_num_samples",
+    "adam_slots",
+    "has_adam_slots",
+    "dropout_seed_state",
+    "optimizer_schedule",
+]
+
+#: Private Keras attributes used, and why there is no public way.
+KERAS_PRIVATE = {
+    "Optimizer._get_variable_index": "find a trainable variable's slot in a built optimizer "
+    "(the fused Adam update writes Keras' own slots)",
+    "Adam._momentums": "Adam's first-moment slots, for the fused ResourceApplyAdam kernel",
+    "Adam._velocities": "Adam's second-moment slots, for the fused ResourceApplyAdam kernel",
+    "Dropout.seed_generator.state": "re-seed a cached network's dropout masks per fit and "
+    "epoch without tracing a new training graph",
+    "Optimizer._learning_rate": "the LearningRateSchedule object of an optimizer instance "
+    "(the public learning_rate property evaluates it), to save it",
+}
+
+#: Private scikit-learn names used (scikit-learn's own estimators and
+#: third-party ones use them the same way; versions bounded to < 1.10).
+SKLEARN_PRIVATE = {
+    "sklearn.base._fit_context": "parameter validation and callback teardown around fit",
+    "sklearn.utils._param_validation.Interval/StrOptions": "_parameter_constraints",
+    "sklearn.utils.multiclass._check_partial_fit_first_call": "partial_fit's classes",
+    "sklearn.utils.validation._check_sample_weight": "sample_weight validation",
+    "sklearn.utils.validation._num_samples": "length of X and y before conversion",
+    "sklearn.utils.validation._check_feature_names_in": "get_feature_names_out",
+}
+
+
+def adam_slots(optimizer, variable):
+    """The (first moment, second moment) slot variables of a built Adam for ``variable``."""
+    index = optimizer._get_variable_index(variable)
+    return optimizer._momentums[index], optimizer._velocities[index]
+
+
+def has_adam_slots(optimizer):
+    """Whether this Keras' built Adam keeps its slots where :func:`adam_slots` looks."""
+    return all(hasattr(optimizer, name) for name in ("_momentums", "_velocities", "_get_variable_index"))
+
+
+def dropout_seed_state(layer):
+    """The state variable of a Keras Dropout layer's seed generator."""
+    return layer.seed_generator.state
+
+
+def optimizer_schedule(optimizer):
+    """The learning-rate schedule object of an optimizer instance, or None."""
+    return getattr(optimizer, "_learning_rate", None)
