@@ -36,7 +36,7 @@ import numpy as np
 from sklearn.model_selection import GridSearchCV
 
 from skmnist import fit_grid_search, load_mnist, make_mlp_pipeline
-from skmnist._grid import _stratified_subset
+from skmnist._grid_command import _stratified_subset
 
 GRID = {
     "mlp__hidden_layer_sizes": [(32,), (128,), (512, 256)],

@@ -10,30 +10,11 @@ import sys
 import time
 
 from . import __version__
+from ._facts import ACTIVATIONS, DEFAULTS, OPTIMIZERS, PRESET_SUMMARIES, PRESETS, SCHEDULES
 
 __all__ = ["main"]
 
-#: The classifier's defaults, shown in --help without importing TensorFlow
-#: (tests check that they match DenseMLPClassifier's signature).
-DEFAULTS = {
-    "hidden_layer_sizes": (512, 256),
-    "activation": "relu",
-    "dropout": 0.2,
-    "input_dropout": 0.0,
-    "optimizer": "adam",
-    "learning_rate": 1e-3,
-    "learning_rate_schedule": "cosine",
-    "epochs": 15,
-    "batch_size": 128,
-    "early_stopping": False,
-}
 DEFAULT_OUTPUT = "skmnist-mlp.skmnist"
-
-#: Names of make_mlp_pipeline's presets, and what "best" sets, for --help
-#: without importing TensorFlow (tests check them against skmnist._pipeline.PRESETS).
-PRESET_NAMES = ("default", "best")
-BEST_PRESET_HELP = "1200-1200 units, dropout 0.4, input dropout 0.2, 40 epochs of 256"
-
 
 class _Given(argparse.Action):
     """Store a model option's value and remember that it was given on the command line.
@@ -113,10 +94,10 @@ def _build_parser():
     )
     model.add_argument(
         "--preset",
-        choices=PRESET_NAMES,
+        choices=tuple(PRESETS),
         default="default",
         help="named parameter set of make_mlp_pipeline (default: %(default)s, the defaults "
-        f"below; best: {BEST_PRESET_HELP}, about 2.5 minutes)",
+        f"below; best: {PRESET_SUMMARIES['best']}, about 2.5 minutes)",
     )
     model.add_argument(
         "--hidden-layer-sizes",
@@ -124,12 +105,13 @@ def _build_parser():
         type=_layer_sizes,
         default=DEFAULTS["hidden_layer_sizes"],
         metavar="N[,N...]",
-        help="units of each hidden layer, comma-separated (default: 512,256)",
+        help="units of each hidden layer, comma-separated (default: "
+        + ",".join(map(str, DEFAULTS["hidden_layer_sizes"])) + ")",
     )
     model.add_argument(
         "--activation",
         action=_Given,
-        choices=["relu", "tanh", "logistic", "identity", "elu", "gelu"],
+        choices=list(ACTIVATIONS),
         default=DEFAULTS["activation"],
         help="activation of the hidden layers (default: %(default)s)",
     )
@@ -150,7 +132,7 @@ def _build_parser():
     model.add_argument(
         "--optimizer",
         action=_Given,
-        choices=["adam", "rmsprop", "sgd"],
+        choices=list(OPTIMIZERS),
         default=DEFAULTS["optimizer"],
         help="Keras optimizer (default: %(default)s)",
     )
@@ -164,7 +146,7 @@ def _build_parser():
     model.add_argument(
         "--learning-rate-schedule",
         action=_Given,
-        choices=["cosine", "constant"],
+        choices=list(SCHEDULES),
         default=DEFAULTS["learning_rate_schedule"],
         help="cosine: decay the rate to 0 over the epochs (default: %(default)s)",
     )
@@ -382,7 +364,7 @@ def _train(args):
 
 
 def _grid(args):
-    from ._grid import run_grid  # imports scikit-learn; TensorFlow once data is loaded
+    from ._grid_command import run_grid  # imports scikit-learn; TensorFlow once data is loaded
 
     return run_grid(args)
 

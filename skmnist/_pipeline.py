@@ -5,30 +5,13 @@ import inspect
 from sklearn.pipeline import Pipeline
 
 from ._classifier import DenseMLPClassifier
+from ._facts import PRESETS
 from ._scaler import PixelScaler
 
 __all__ = ["PRESETS", "make_mlp_pipeline"]
 
 _SCALER_PARAMS = frozenset(inspect.signature(PixelScaler).parameters)
 _MLP_PARAMS = frozenset(inspect.signature(DenseMLPClassifier).parameters)
-
-#: Named sets of parameters for ``make_mlp_pipeline(preset=...)``; measured
-#: on MNIST with 2 CPU cores (``benchmarks/bench_performance.py``).
-PRESETS = {
-    # The classifier's own defaults: 512-256 ReLU, dropout 0.2, Adam 1e-3 with
-    # a cosine schedule, 15 epochs of batches of 128 (98.5-98.6%, ~20 s).
-    "default": {},
-    # Wider, longer, and a fifth of the pixels dropped at each step; still a
-    # plain MLP (no convolution, no augmentation): 98.82-98.86%, ~140 s.
-    "best": {
-        "hidden_layer_sizes": (1200, 1200),
-        "dropout": 0.4,
-        "input_dropout": 0.2,
-        "epochs": 40,
-        "batch_size": 256,
-    },
-}
-
 
 def make_mlp_pipeline(preset="default", **params):
     """Build the skmnist pipeline: ``PixelScaler`` then ``DenseMLPClassifier``.

@@ -6,7 +6,7 @@ import sys
 import numpy as np
 import pytest
 
-from skmnist._cli import BEST_PRESET_HELP, DEFAULTS, PRESET_NAMES, main
+from skmnist._cli import main
 
 
 def _run(*args, env=None):
@@ -36,23 +36,16 @@ def test_python_dash_m_skmnist_shows_the_train_command():
     assert result.returncode == 0 and "train" in result.stdout
 
 
-def test_help_defaults_are_the_classifier_defaults():
+def test_cli_defaults_are_the_classifier_defaults_read_from_one_place():
     from skmnist import DenseMLPClassifier
+    from skmnist._cli import _build_parser
+    from skmnist._facts import DEFAULTS
 
     signature = inspect.signature(DenseMLPClassifier).parameters
-    assert {name: signature[name].default for name in DEFAULTS} == DEFAULTS
-
-
-def test_help_presets_are_the_pipeline_presets():
-    from skmnist._pipeline import PRESETS
-
-    assert PRESET_NAMES == tuple(PRESETS)
-    best = PRESETS["best"]
-    units = "-".join(map(str, best["hidden_layer_sizes"]))
-    assert BEST_PRESET_HELP == (
-        f"{units} units, dropout {best['dropout']:g}, input dropout {best['input_dropout']:g}, "
-        f"{best['epochs']} epochs of {best['batch_size']}"
-    )
+    assert {name: param.default for name, param in signature.items()} == DEFAULTS
+    args = _build_parser().parse_args(["train"])
+    assert args.hidden_layer_sizes == DEFAULTS["hidden_layer_sizes"]
+    assert args.epochs == DEFAULTS["epochs"] and args.learning_rate == DEFAULTS["learning_rate"]
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ import pytest
 from sklearn.model_selection import GridSearchCV
 
 from skmnist import fit_grid_search, make_mlp_pipeline
-from skmnist._grid import _stratified_subset
+from skmnist._grid_command import _stratified_subset
 
 # A 2 x 1 grid, 2 folds, 1 epoch on 1,500 images: 4 fits of about a second.
 GRID = {"mlp__hidden_layer_sizes": [(8,), (16,)], "mlp__learning_rate": [1e-2]}
@@ -83,9 +83,22 @@ def test_fit_grid_search_refuses_what_it_cannot_do(blobs):
                          refit="accuracy")
     with pytest.raises(ValueError, match="single metric"):
         fit_grid_search(multi, X, y)
-    with pytest.raises(ValueError, match="training scores"):
-        fit_grid_search(GridSearchCV(LogisticRegression(), {"C": [1.0]},
-                                     return_train_score=True), X, y)
+
+
+def test_fit_grid_search_leaves_the_search_as_given_and_takes_what_search_fit_takes(blobs):
+    from sklearn.callback import ProgressBar
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = blobs
+    bar = ProgressBar()
+    search = GridSearchCV(LogisticRegression(), {"C": [0.1, 1.0]}, cv=3, scoring="accuracy",
+                          return_train_score=True, refit=lambda results: 0).set_callbacks(bar)
+    reports = []
+    fit_grid_search(search, X, y, on_fit=lambda **fit: reports.append(fit))
+    assert len(reports) == 6 and search.best_index_ == 0
+    assert "mean_train_score" in search.cv_results_
+    assert search.scoring == "accuracy" and search._skl_callbacks == [bar]
+    assert search.scorer_ is not None and not hasattr(search.scorer_, "scorer")
 
 
 def _run_cli(*args):
@@ -158,12 +171,16 @@ def test_two_loky_workers_give_the_serial_scores_quietly_with_capped_threads(
     # (by default cores // n_jobs); skmnist's TensorFlow import caps its pools to it.
     monkeypatch.setenv("SKMNIST_TF_THREADS", "1")
     monkeypatch.delenv("SKMNIST_TF_THREADS")
+    reports = []
     with joblib.parallel_config(backend="loky", inner_max_num_threads=1):
-        search = fit_grid_search(_search(n_jobs=2), *subset)
+        search = fit_grid_search(_search(n_jobs=2), *subset, on_fit=lambda **f: reports.append(f))
         threads = Parallel(n_jobs=2)(delayed(_tf_threads)() for _ in range(4))
     assert set(threads) == {(1, 1)}
     reference = _csv_scores(command[1] / "cv_results.csv")
     np.testing.assert_array_equal(_split_scores(search), reference)
+    # every fit reported here, from the workers, with its score
+    assert sorted(r["done"] for r in reports) == [1, 2, 3, 4]
+    assert sorted(r["score"] for r in reports) == sorted(reference.ravel())
     out, err = capfd.readouterr()  # the workers write to this process's descriptors
     for noise in NOISE:
         assert noise not in out + err

@@ -98,7 +98,7 @@ def test_fitted_pipeline_survives_pickle_and_clone(mnist_5k):
 
 
 def test_presets_start_from_named_parameters_that_arguments_override():
-    from skmnist._pipeline import PRESETS
+    from skmnist._facts import PRESETS
 
     best = make_mlp_pipeline(preset="best")["mlp"]
     assert best.hidden_layer_sizes == PRESETS["best"]["hidden_layer_sizes"]
