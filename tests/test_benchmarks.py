@@ -25,3 +25,13 @@ def test_performance_benchmark_quick_run_writes_its_report_and_plot(mnist, tmp_p
         assert heading in report
     assert "best preset ≥ 98.8%" in report
     assert (tmp_path / "time_to_accuracy.png").stat().st_size > 0
+
+
+def test_fit_speed_benchmark_quick_run_compares_two_trees(tmp_path):
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench_fit_speed.py"), "--quick",
+         "--tree", f"a={ROOT}", "--tree", f"b={ROOT}"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "| tutorial fit |" in result.stdout and "| default fit |" in result.stdout
