@@ -35,9 +35,10 @@ class DenseMLPClassifier(BaseDenseMLP):
     KerasClassifier does. Training runs in a compiled loop shared by every fit
     of the same architecture (much faster than ``keras.Model.fit`` for small
     networks) and prediction in NumPy. It supports scikit-learn's callbacks
-    (:meth:`set_callbacks`): each epoch is a subtask of the fit, so
-    ``sklearn.callback.ProgressBar`` shows epochs under a grid search's
-    candidates and folds. KerasClassifier parameters that do not apply here
+    (:meth:`set_callbacks`): each epoch is a subtask of the fit, so under a
+    grid search ``sklearn.callback.ProgressBar(max_propagation_depth=None)``
+    shows a bar per candidate and fold whose classifier row advances epoch
+    by epoch, and ``ScoringMonitor`` scores every epoch. KerasClassifier parameters that do not apply here
     (``model``, ``loss``, ``metrics``, ``validation_split``, ...) are refused
     with the reason and what to use instead.
 

@@ -211,12 +211,15 @@ class BaseDenseMLP(CallbackSupportMixin, RepairedKerasClassifier):
         """Run the engine for ``epochs`` epochs; keep its weights, state and history."""
         callback_ctx = self._init_callback_context(max_subtasks=epochs)
         metadata = {"sample_weight": sample_weight}
-        callback_ctx.call_on_fit_task_begin(estimator=self, X=X, y=y, metadata=metadata)
+        # Callbacks get the labels of y (what fitted_estimator.predict returns),
+        # not the class indices the engine trains on.
+        labels = self.classes_[y]
+        callback_ctx.call_on_fit_task_begin(estimator=self, X=X, y=labels, metadata=metadata)
         events = [
             ProgressLines(self.verbose) if self.verbose else None,
             KerasCallbackEvents(check_keras_callbacks(self.callbacks, type(self).__name__),
                                 verbose=self.verbose) if self.callbacks else None,
-            EpochTasks(self, callback_ctx, X, y, metadata),
+            EpochTasks(self, callback_ctx, X, labels, metadata),
         ]
         result = fit_loop(
             trainer, X, y, sample_weight,
@@ -236,7 +239,7 @@ class BaseDenseMLP(CallbackSupportMixin, RepairedKerasClassifier):
         self._model = None  # model_ is rebuilt from the new weights when asked for
         self.history_ = result.history
         self.n_iter_ = len(result.history.get("loss", []))
-        callback_ctx.call_on_fit_task_end(estimator=self, X=X, y=y, metadata=metadata)
+        callback_ctx.call_on_fit_task_end(estimator=self, X=X, y=labels, metadata=metadata)
 
     def _atomic(self, work, *args):
         """Run ``work``; if it fails or is interrupted, restore the previous state.

@@ -5,9 +5,11 @@ fit: at each epoch's start it opens a subtask of the fit's callback context
 and calls ``on_fit_task_begin``; at its end ``on_fit_task_end`` with a
 ``fitted_estimator`` that predicts with the weights of that epoch (what
 ``ScoringMonitor`` scores), and a callback that returns True stops the fit
-after that epoch. ``ProgressBar`` thus shows candidates → folds → epochs under
-a ``GridSearchCV`` of the pipeline, in one process or across workers
-(scikit-learn ships the events back to the main process).
+after that epoch. Under a ``GridSearchCV`` of the pipeline,
+``ProgressBar(max_propagation_depth=None)`` thus shows candidate and fold
+rows, each with its ``DenseMLPClassifier - fit`` row advancing one step per
+epoch, in one process or across workers (scikit-learn ships the events back
+to the main process); the default depth (1) stops at the pipeline's rows.
 """
 
 from ._engine import TrainingEvents
