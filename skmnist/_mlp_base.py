@@ -177,17 +177,21 @@ class BaseDenseMLP(CallbackSupportMixin, RepairedKerasClassifier):
             ) from exc
         return parts[0], parts[2], parts[4], (parts[1], parts[3], parts[5])
 
-    def _trainer(self):
-        """The compiled training loop for this architecture (cached, reused)."""
-        return get_trainer(
-            self.n_features_in_,
-            len(self.classes_),
+    def _architecture(self):
+        """The network's shape: what build_mlp and the trainer cache take."""
+        return dict(
+            n_features=self.n_features_in_,
+            n_classes=len(self.classes_),
             hidden_layer_sizes=check_hidden_layer_sizes(self, self.hidden_layer_sizes),
             activation=self.activation,
             dropout=self.dropout,
             input_dropout=self.input_dropout,
-            optimizer=self.optimizer,
-            learning_rate=self.learning_rate,
+        )
+
+    def _trainer(self):
+        """The compiled training loop for this architecture (cached, reused)."""
+        return get_trainer(
+            **self._architecture(), optimizer=self.optimizer, learning_rate=self.learning_rate
         )
 
     def _start(self, seed):
@@ -338,15 +342,7 @@ class BaseDenseMLP(CallbackSupportMixin, RepairedKerasClassifier):
         check_is_fitted(self)
         model = self.__dict__.get("_model")
         if model is None:
-            model = build_mlp(
-                self.n_features_in_,
-                len(self.classes_),
-                hidden_layer_sizes=check_hidden_layer_sizes(self, self.hidden_layer_sizes),
-                activation=self.activation,
-                dropout=self.dropout,
-                input_dropout=self.input_dropout,
-                seed=0,
-            )
+            model = build_mlp(**self._architecture(), seed=0)
             dense = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
             for layer, coef, intercept in zip(dense, self.coefs_, self.intercepts_):
                 layer.set_weights([coef, intercept])
