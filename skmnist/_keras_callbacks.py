@@ -4,7 +4,8 @@
 ``keras.callbacks.CallbackList`` of the user's callbacks: ``on_train_begin``,
 ``on_epoch_begin(epoch)``, ``on_train_batch_begin/end`` around each call of
 the compiled loop (many steps at once, as ``model.fit`` does with
-``steps_per_execution``), ``on_epoch_end(epoch, logs)`` with the logs
+``steps_per_execution``), ``on_test_begin/batch_begin/batch_end/end`` once
+per epoch when validating (the held-out set is scored in one pass), ``on_epoch_end(epoch, logs)`` with the logs
 ``model.fit`` gives (``loss``, ``accuracy``, and ``val_loss``,
 ``val_accuracy`` when validating; callbacks such as ``ReduceLROnPlateau``
 add ``learning_rate`` themselves) and ``on_train_end``.
@@ -18,6 +19,7 @@ scheduled optimizer refuses the change).
 
 from ._engine import TrainingEvents
 from ._keras import keras
+from ._private_api import forget_closed_resources
 
 __all__ = ["KerasCallbackEvents", "check_keras_callbacks"]
 
@@ -82,8 +84,16 @@ class KerasCallbackEvents(TrainingEvents):
         self.list.on_train_batch_end(last_step, dict(logs))
 
     def on_epoch_end(self, run, epoch, logs):
+        if "val_loss" in logs:  # as keras.Model.fit's evaluate() on validation_data
+            test_logs = {key[4:]: value for key, value in logs.items() if key.startswith("val_")}
+            self.list.on_test_begin()
+            self.list.on_test_batch_begin(0)
+            self.list.on_test_batch_end(0, dict(test_logs))
+            self.list.on_test_end(dict(test_logs))
         self._watch_learning_rate(run, self.list.on_epoch_end, epoch, logs)
         return bool(self.model.stop_training)
 
     def on_train_end(self, run, logs):
         self.list.on_train_end(dict(logs))
+        for callback in self.list.callbacks:
+            forget_closed_resources(callback)

@@ -26,6 +26,7 @@ __all__ = [
     "adam_slots",
     "has_adam_slots",
     "dropout_seed_state",
+    "forget_closed_resources",
     "optimizer_schedule",
 ]
 
@@ -39,6 +40,12 @@ KERAS_PRIVATE = {
     "epoch without tracing a new training graph",
     "Optimizer._learning_rate": "the LearningRateSchedule object of an optimizer instance "
     "(the public learning_rate property evaluates it), to save it",
+    "CSVLogger.csv_file": "the file a CSVLogger closed in on_train_end, dropped so that the "
+    "callback pickles again (scikeras issue #236)",
+    "TensorBoard._writers": "the summary writers a TensorBoard closed in on_train_end, "
+    "dropped so that it pickles again",
+    "TensorBoard._summary_module": "tf.summary, cached by TensorBoard, dropped so that it "
+    "pickles again",
 }
 
 #: Private scikit-learn names used (scikit-learn's own estimators and
@@ -67,6 +74,28 @@ def has_adam_slots(optimizer):
 def dropout_seed_state(layer):
     """The state variable of a Keras Dropout layer's seed generator."""
     return layer.seed_generator.state
+
+
+def forget_closed_resources(callback):
+    """Drop what a Keras callback closed in ``on_train_end``, so that it pickles and copies again.
+
+    After a fit (``keras.Model.fit``'s too) a ``CSVLogger`` keeps its closed file
+    and a ``TensorBoard`` its closed writers and the ``tf.summary`` module; none
+    of them pickles, so an estimator holding such a callback could no longer be
+    cloned, pickled or given to a grid search (scikeras issue #236). Both
+    callbacks make new ones when next used (``on_train_begin``, ``set_model``).
+    """
+    from ._keras import keras
+
+    state = vars(callback)
+    if isinstance(callback, keras.callbacks.CSVLogger):
+        if getattr(state.get("csv_file"), "closed", False):
+            callback.csv_file = None
+    elif isinstance(callback, keras.callbacks.TensorBoard):
+        if "_writers" in state:
+            callback._writers = {}
+        if "_summary_module" in state:
+            callback._summary_module = None
 
 
 def optimizer_schedule(optimizer):

@@ -8,7 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+ROOT = Path(__file__).resolve().parent.parent
+BENCHMARKS = ROOT / "benchmarks"
 
 
 def test_performance_benchmark_quick_run_writes_its_report_and_plot(mnist, tmp_path):
@@ -27,9 +28,9 @@ def test_performance_benchmark_quick_run_writes_its_report_and_plot(mnist, tmp_p
     assert (tmp_path / "time_to_accuracy.png").stat().st_size > 0
 
 
-def test_fit_speed_benchmark_quick_run_compares_two_trees(tmp_path):
+def test_fit_speed_benchmark_quick_run_compares_two_trees(mnist):
     result = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "bench_fit_speed.py"), "--quick",
+        [sys.executable, str(BENCHMARKS / "bench_fit_speed.py"), "--quick",
          "--tree", f"a={ROOT}", "--tree", f"b={ROOT}"],
         capture_output=True, text=True, timeout=300,
     )

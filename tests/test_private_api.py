@@ -26,13 +26,14 @@ def test_every_private_keras_use_is_listed_and_the_module_is_the_only_user():
             continue
         text = path.read_text()
         used |= set(re.findall(r"\._momentums|\._velocities|_get_variable_index|seed_generator"
-                               r"|\._learning_rate\b|keras\.src|sklearn\.[\w.]*\._\w+", text))
+                               r"|\._learning_rate\b|_writers|_summary_module|keras\.src|sklearn\.[\w.]*\._\w+", text))
         used |= {f"{path.name}: {line}" for line in text.splitlines()
                  if re.match(r"\s*from sklearn[\w.]* import .*\b_[a-z]", line)}
     assert used == set(), f"private names used outside skmnist/_private_api.py: {used}"
     assert set(private.KERAS_PRIVATE) == {
         "Optimizer._get_variable_index", "Adam._momentums", "Adam._velocities",
-        "Dropout.seed_generator.state", "Optimizer._learning_rate",
+        "Dropout.seed_generator.state", "Optimizer._learning_rate", "CSVLogger.csv_file",
+        "TensorBoard._writers", "TensorBoard._summary_module",
     }
 
 
@@ -80,3 +81,18 @@ def test_pyproject_bounds_the_packages_whose_private_names_we_use_to_the_tested_
     assert requirement.specifier.contains(version(package)), (
         f"installed {package} {version(package)} is outside {requirement.specifier}"
     )
+
+
+def test_callbacks_keep_the_closed_resources_we_drop_after_a_keras_fit(tmp_path):
+    pytest.importorskip("tensorboard")
+    X, y = np.random.RandomState(0).rand(32, 4).astype("float32"), np.arange(32) % 2
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, activation="softmax")])
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    logger = keras.callbacks.CSVLogger(str(tmp_path / "log.csv"))
+    board = keras.callbacks.TensorBoard(str(tmp_path / "tb"))
+    model.fit(X, y, epochs=1, verbose=0, callbacks=[logger, board])
+    assert logger.csv_file.closed and "_writers" in vars(board) and "_summary_module" in vars(board)
+    for callback in (logger, board):
+        private.forget_closed_resources(callback)
+    assert logger.csv_file is None
+    assert vars(board)["_writers"] == {} and vars(board)["_summary_module"] is None
