@@ -32,15 +32,25 @@ _LAST_SCORE = threading.local()
 
 
 class _RememberingScorer:
-    """A scorer that also remembers, in this thread, the score it returned last."""
+    """A scorer that also remembers, in this thread, the first score of each fit.
+
+    scikit-learn scores the test fold first, then (``return_train_score``)
+    the training data: the first score after :class:`FitReports` reset it is
+    the test score.
+    """
 
     def __init__(self, scorer):
         self.scorer = scorer
 
     def __call__(self, estimator, X, y=None, **kwargs):
         score = self.scorer(estimator, X, y, **kwargs)
-        _LAST_SCORE.value = score
+        if getattr(_LAST_SCORE, "value", None) is None:
+            _LAST_SCORE.value = score
         return score
+
+
+def _score_or_nan(score):
+    return float("nan") if score is None else score
 
 
 class FitReports:
@@ -102,16 +112,17 @@ class FitReports:
     def on_fit_task_begin(self, estimator, context):
         if context.task_name == "candidate-split-evaluation":
             self.started = time.perf_counter()
+            _LAST_SCORE.value = None
 
     def on_fit_task_end(self, estimator, context):
         if context.task_name != "candidate-split-evaluation":
             return False
         message = {
             "task_id": context.task_id,
-            "score": getattr(_LAST_SCORE, "value", float("nan")),
+            "score": _score_or_nan(getattr(_LAST_SCORE, "value", None)),
             "seconds": time.perf_counter() - getattr(self, "started", time.perf_counter()),
         }
-        _LAST_SCORE.value = float("nan")
+        _LAST_SCORE.value = None
         if os.getpid() == self.pid and hasattr(self, "listener"):
             self._report(message)
             return False

@@ -86,15 +86,19 @@ def _fusable_adam(optimizer):
     return all(config.get(name, value) == value for name, value in plain.items())
 
 
-def _fused_adam_apply(optimizer, grads, variables):
-    """``optimizer.apply(grads, variables)`` for a plain Adam, by ``ResourceApplyAdam``."""
+def _fused_adam_apply(optimizer, grads, variables, learning_rate=None):
+    """``optimizer.apply(grads, variables)`` for a plain Adam, by ``ResourceApplyAdam``.
+
+    ``learning_rate`` (a tensor) replaces the optimizer's own rate when given.
+    """
     step = tf.cast(optimizer.iterations + 1, tf.float32)
     beta_1 = tf.constant(optimizer.beta_1, tf.float32)
     beta_2 = tf.constant(optimizer.beta_2, tf.float32)
     scalars = dict(
         beta1_power=tf.pow(beta_1, step),
         beta2_power=tf.pow(beta_2, step),
-        lr=tf.cast(optimizer.learning_rate, tf.float32),  # at this iteration
+        lr=tf.cast(optimizer.learning_rate if learning_rate is None else learning_rate,
+                   tf.float32),  # at this iteration
         beta1=beta_1,
         beta2=beta_2,
         epsilon=tf.constant(optimizer.epsilon, tf.float32),
@@ -195,23 +199,29 @@ class Trainer:
             start = step * batch_size
             idx = order[start : tf.minimum(start + batch_size, n_samples)]
             xb, yb, wb = tf.gather(X, idx), tf.gather(y, idx), tf.gather(w, idx)
+            rate = None
             if self.lr_variable is not None:
-                self.lr_variable.assign(self.rate(self.optimizer.iterations))
+                rate = self.rate(self.optimizer.iterations)
+                if not self.fused_adam:  # Keras' apply reads the optimizer's variable
+                    self.lr_variable.assign(rate)
             with tf.GradientTape() as tape:
                 proba = self.model(xb, training=True)
                 losses = keras.losses.sparse_categorical_crossentropy(yb, proba)
                 # Keras' "sum over batch size" reduction, as model.fit uses.
                 loss = tf.reduce_sum(losses * wb) / tf.cast(tf.shape(idx)[0], tf.float32)
             grads = tape.gradient(loss, variables)
-            self._apply(grads, variables)
+            self._apply(grads, variables, rate)
             hits = tf.cast(tf.equal(tf.argmax(proba, axis=1, output_type=tf.int32), yb), tf.float32)
             loss_sum += tf.reduce_sum(losses * wb)
             correct_sum += tf.reduce_sum(hits * wb)
+        if self.lr_variable is not None and self.fused_adam:
+            # once per call, not per step: what a callback reads between calls
+            self.lr_variable.assign(self.rate(self.optimizer.iterations))
         return loss_sum, correct_sum
 
-    def _apply(self, grads, variables):
+    def _apply(self, grads, variables, rate):
         if self.fused_adam:
-            _fused_adam_apply(self.optimizer, grads, variables)
+            _fused_adam_apply(self.optimizer, grads, variables, rate)
         else:
             self.optimizer.apply(grads, variables)
 

@@ -38,12 +38,12 @@ def test_python_dash_m_skmnist_shows_the_train_command():
 
 def test_cli_defaults_are_the_classifier_defaults_read_from_one_place():
     from skmnist import DenseMLPClassifier
-    from skmnist._cli import _build_parser
+    from skmnist._cli_parser import build_parser
     from skmnist._facts import DEFAULTS
 
     signature = inspect.signature(DenseMLPClassifier).parameters
     assert {name: param.default for name, param in signature.items()} == DEFAULTS
-    args = _build_parser().parse_args(["train"])
+    args = build_parser().parse_args(["train"])
     assert args.hidden_layer_sizes == DEFAULTS["hidden_layer_sizes"]
     assert args.epochs == DEFAULTS["epochs"] and args.learning_rate == DEFAULTS["learning_rate"]
 

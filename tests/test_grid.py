@@ -97,6 +97,11 @@ def test_fit_grid_search_leaves_the_search_as_given_and_takes_what_search_fit_ta
     fit_grid_search(search, X, y, on_fit=lambda **fit: reports.append(fit))
     assert len(reports) == 6 and search.best_index_ == 0
     assert "mean_train_score" in search.cv_results_
+    # the test score of each fold is reported, not the training score computed after it
+    results = search.cv_results_
+    for report in reports:
+        candidate = results["params"].index(report["params"])
+        assert report["score"] == results[f"split{report['split']}_test_score"][candidate]
     assert search.scoring == "accuracy" and search._skl_callbacks == [bar]
     assert search.scorer_ is not None and not hasattr(search.scorer_, "scorer")
 

@@ -17,9 +17,9 @@ class CliReference(SphinxDirective):
     """Emit ``skmnist --help`` and every ``skmnist COMMAND --help`` as literal blocks."""
 
     def run(self):
-        from skmnist._cli import _build_parser
+        from skmnist._cli_parser import build_parser
 
-        parser = _build_parser()
+        parser = build_parser()
         parser.formatter_class = argparse.RawDescriptionHelpFormatter
         result = []
         sections = [("skmnist", parser)] + [
