@@ -315,6 +315,9 @@ class DenseMLPClassifier(BaseDenseMLP):
             The classifier, with random weights.
         """
         self._validate_params()
+        return self._atomic(self._initialize, X, y)
+
+    def _initialize(self, X, y):
         X, y, _ = validate_X_y(self, X, y, None, reset=True)
         self.classes_ = unique_labels(y)
         self._check_classes()

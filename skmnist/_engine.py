@@ -11,7 +11,7 @@ callbacks, scikit-learn callbacks and progress lines are listeners.
 steps), as in skorch's ``fit_loop`` → ``run_single_epoch`` → ``train_step``.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -53,6 +53,9 @@ class TrainingEvents:
 
     def on_train_end(self, run, logs):
         pass
+
+    def on_train_abort(self, run):
+        """Training failed or was interrupted (the exception propagates after this)."""
 
 
 @dataclass
@@ -106,10 +109,7 @@ class TrainingResult:
     intercepts: list
     optimizer_state: list
     history: dict
-    epochs_run: int
     stop_reason: str | None = None  # None, "early_stopping" or "callback"
-    best_epoch: int | None = None
-    logs: dict = field(default_factory=dict)
 
 
 def validation_scores(validation_data, coefs, intercepts, activation):
@@ -149,6 +149,10 @@ class _EventList(TrainingEvents):
     def on_train_end(self, run, logs):
         for listener in self.listeners:
             listener.on_train_end(run, logs)
+
+    def on_train_abort(self, run):
+        for listener in self.listeners:
+            listener.on_train_abort(run)
 
 
 def run_single_epoch(trainer, data, *, seed, epoch, batch_size, on_steps=None, before_steps=None):
@@ -202,14 +206,42 @@ def fit_loop(
     if validation_data is not None and n_iter_no_change is not None:
         run.early_stopping = EarlyStopping(n_iter_no_change)
     events = _EventList(events)
-    events.on_train_begin(run)
-    logs = {}
-    for epoch in range(first_epoch, first_epoch + epochs):
-        events.on_epoch_begin(run, epoch)
+    try:
+        events.on_train_begin(run)
+        logs = _run_epochs(run, trainer, data, sample_weight, seed=seed, batch_size=batch_size,
+                           validation_data=validation_data, events=events)
+        best = run.early_stopping
+        if best is not None and best.best_weights is not None:
+            trainer.set_weights(*best.best_weights, trainer.optimizer_state())
+        events.on_train_end(run, logs)
+    except BaseException:
+        events.on_train_abort(run)
+        raise
+    coefs, intercepts = trainer.weights()  # after on_train_end: a callback may restore weights
+    return TrainingResult(
+        coefs=coefs,
+        intercepts=intercepts,
+        optimizer_state=trainer.optimizer_state(),
+        history=run.history,
+        stop_reason=run.stop_reason,
+    )
 
-        def on_steps(first, last, n_steps, loss_sum, correct_sum, epoch=epoch):
-            seen = min((last + 1) * batch_size, X.shape[0])
-            steps_logs = {"loss": loss_sum / seen, "accuracy": correct_sum / seen}
+
+def _run_epochs(run, trainer, data, sample_weight, *, seed, batch_size, validation_data, events):
+    """The epochs of ``run``, until the last or a stop; the last epoch's logs."""
+    n_samples = len(sample_weight)
+    logs = {}
+    for epoch in range(run.first_epoch, run.first_epoch + run.epochs):
+        events.on_epoch_begin(run, epoch)
+        seen_weight = []  # cumulative sample weights in the epoch's order, when first needed
+
+        def on_steps(first, last, n_steps, loss_sum, correct_sum, epoch=epoch, cum=seen_weight):
+            if not cum:
+                cum.append(np.cumsum(sample_weight[epoch_order(seed, epoch, n_samples)]))
+            seen = min((last + 1) * batch_size, n_samples)
+            # as the epoch's logs: loss per sample, accuracy per unit of weight
+            steps_logs = {"loss": loss_sum / seen,
+                          "accuracy": correct_sum / max(float(cum[0][seen - 1]), 1e-12)}
             events.on_steps_end(run, epoch, first, last, n_steps, steps_logs)
 
         def before_steps(first, last, epoch=epoch):
@@ -235,18 +267,4 @@ def fit_loop(
         if stop:
             run.stop_reason = "callback"
             break
-    best = run.early_stopping
-    if best is not None and best.best_weights is not None:
-        trainer.set_weights(*best.best_weights, trainer.optimizer_state())
-    events.on_train_end(run, logs)
-    coefs, intercepts = trainer.weights()  # after on_train_end: a callback may restore weights
-    return TrainingResult(
-        coefs=coefs,
-        intercepts=intercepts,
-        optimizer_state=trainer.optimizer_state(),
-        history=run.history,
-        epochs_run=len(run.history.get("loss", [])) - len((history or {}).get("loss", [])),
-        stop_reason=run.stop_reason,
-        best_epoch=None if best is None else best.best_epoch,
-        logs=logs,
-    )
+    return logs

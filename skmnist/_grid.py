@@ -17,7 +17,6 @@ scorer and then, in the same thread, the callback's ``on_fit_task_end``.
 
 import os
 import secrets
-import tempfile
 import threading
 import time
 from multiprocessing.connection import Client, Listener
@@ -25,6 +24,8 @@ from multiprocessing.connection import Client, Listener
 from sklearn.base import is_classifier
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import GridSearchCV, ParameterGrid, check_cv
+
+from ._private_api import callbacks_of
 
 __all__ = ["FitReports", "fit_grid_search"]
 
@@ -57,30 +58,31 @@ class FitReports:
     """scikit-learn callback that calls ``on_fit`` in this process after each fit of a search.
 
     Set on a ``GridSearchCV`` by :func:`fit_grid_search`. It listens on a
-    local socket (``multiprocessing.connection``, with a random key) from
-    :meth:`setup` to :meth:`teardown`; a copy of it in a worker process
-    connects there to report. Workers that cannot reach this machine's socket
-    (a remote Dask cluster) fit as usual and report nothing.
+    local endpoint (``multiprocessing.connection``: a Unix socket, a named
+    pipe on Windows; a random key) from :meth:`setup` to :meth:`teardown`;
+    a copy of it in a worker process connects there to report. Workers that
+    cannot reach it (a remote Dask cluster) fit as usual and report nothing.
+    If ``on_fit`` raises, the listener goes on receiving (so no worker
+    waits on it) and :func:`fit_grid_search` raises that error after the fit.
     """
 
     def __init__(self, on_fit, candidates, n_splits):
         self.on_fit = on_fit
         self.candidates, self.n_splits = candidates, n_splits
         self.total = len(candidates) * n_splits
+        self.error = None
 
     # pickled to the workers: the address and key, not the listener or on_fit
     def __getstate__(self):
-        return {"address": self.address, "authkey": self.authkey, "n_splits": self.n_splits,
-                "pid": self.pid, "total": self.total}
+        return {"address": self.address, "authkey": self.authkey, "pid": self.pid}
 
     def setup(self, estimator, context):
         if getattr(self, "listener", None) is not None:
             return
         self.pid, self.done, self.lock = os.getpid(), 0, threading.Lock()
         self.authkey = secrets.token_bytes(16)
-        self.folder = tempfile.TemporaryDirectory(prefix="skmnist-grid-")
-        self.address = os.path.join(self.folder.name, "fits")
-        self.listener = Listener(self.address, family="AF_UNIX", authkey=self.authkey)
+        self.listener = Listener(authkey=self.authkey)  # a fresh local address
+        self.address = self.listener.address
         self.thread = threading.Thread(target=self._listen, daemon=True)
         self.thread.start()
 
@@ -90,10 +92,12 @@ class FitReports:
                 connection = self.listener.accept()
             except OSError:
                 return  # closed by teardown
+            except Exception:  # a worker that died mid-handshake, a stranger
+                continue
             with connection:
                 try:
                     message = connection.recv()
-                except (EOFError, OSError):
+                except Exception:
                     continue
             if message is None:
                 return
@@ -103,33 +107,38 @@ class FitReports:
         with self.lock:
             self.done += 1
             index = message["task_id"]
-            self.on_fit(
-                params=self.candidates[index // self.n_splits], split=index % self.n_splits,
-                n_splits=self.n_splits, score=message["score"], seconds=message["seconds"],
-                done=self.done, total=self.total,
-            )
+            try:
+                self.on_fit(
+                    params=self.candidates[index // self.n_splits], split=index % self.n_splits,
+                    n_splits=self.n_splits, score=message["score"], seconds=message["seconds"],
+                    done=self.done, total=self.total,
+                )
+            except Exception as exc:  # raised by fit_grid_search once the fit is over
+                if self.error is None:
+                    self.error = exc
 
     def on_fit_task_begin(self, estimator, context):
         if context.task_name == "candidate-split-evaluation":
-            self.started = time.perf_counter()
+            _LAST_SCORE.started = time.perf_counter()
             _LAST_SCORE.value = None
 
     def on_fit_task_end(self, estimator, context):
         if context.task_name != "candidate-split-evaluation":
             return False
+        started = getattr(_LAST_SCORE, "started", None)
         message = {
             "task_id": context.task_id,
             "score": _score_or_nan(getattr(_LAST_SCORE, "value", None)),
-            "seconds": time.perf_counter() - getattr(self, "started", time.perf_counter()),
+            "seconds": float("nan") if started is None else time.perf_counter() - started,
         }
         _LAST_SCORE.value = None
-        if os.getpid() == self.pid and hasattr(self, "listener"):
+        if os.getpid() == self.pid and getattr(self, "listener", None) is not None:
             self._report(message)
             return False
         try:
-            with Client(self.address, family="AF_UNIX", authkey=self.authkey) as connection:
+            with Client(self.address, authkey=self.authkey) as connection:
                 connection.send(message)
-        except OSError:  # another machine: no report
+        except (OSError, EOFError):  # another machine, or this search is over: no report
             pass
         return False
 
@@ -138,13 +147,12 @@ class FitReports:
         if listener is None:
             return
         try:
-            with Client(self.address, family="AF_UNIX", authkey=self.authkey) as connection:
+            with Client(self.address, authkey=self.authkey) as connection:
                 connection.send(None)  # reports sent before this one are handled first
-        except OSError:
+        except (OSError, EOFError):
             pass
         self.thread.join(timeout=10)
         listener.close()
-        self.folder.cleanup()
         self.listener = None
 
 
@@ -232,7 +240,7 @@ def fit_grid_search(search, X, y, *, on_fit=None):
     candidates = list(ParameterGrid(search.param_grid))
     n_splits = check_cv(search.cv, y, classifier=is_classifier(search.estimator)).get_n_splits(X, y)
     reports = FitReports(on_fit, candidates, n_splits)
-    scoring, kept = search.scoring, list(getattr(search, "_skl_callbacks", []))
+    scoring, kept = search.scoring, callbacks_of(search)
     search.scoring = _RememberingScorer(check_scoring(search.estimator, scoring))
     search.set_callbacks(*kept, reports)
     try:
@@ -241,4 +249,6 @@ def fit_grid_search(search, X, y, *, on_fit=None):
         search.scoring = scoring
         search.set_callbacks(*kept)
     search.scorer_ = search.scorer_.scorer
+    if reports.error is not None:
+        raise reports.error
     return search

@@ -12,9 +12,10 @@ add ``learning_rate`` themselves) and ``on_train_end``.
 
 ``callback.model`` is the Keras network being trained, compiled with its
 optimizer: ``model.stop_training = True`` ends the fit after the epoch, and
-a callback that sets ``model.optimizer.learning_rate`` takes over the rate
-from then on (the cosine schedule stops; with ``keras.Model.fit`` a
-scheduled optimizer refuses the change).
+a callback that changes ``model.optimizer.learning_rate`` (in any hook but
+``on_train_end``) takes over the rate from the next call of the compiled
+loop on (the cosine schedule stops; with ``keras.Model.fit`` a scheduled
+optimizer refuses the change).
 """
 
 from ._engine import TrainingEvents
@@ -64,7 +65,7 @@ class KerasCallbackEvents(TrainingEvents):
             epochs=run.first_epoch + run.epochs,
             steps=run.n_steps,
         )
-        self.list.on_train_begin()
+        self._watch_learning_rate(run, self.list.on_train_begin)
 
     def _watch_learning_rate(self, run, hook, *args):
         """Call ``hook``; if it set the optimizer's rate, train at that rate from now on."""
@@ -78,10 +79,10 @@ class KerasCallbackEvents(TrainingEvents):
         self._watch_learning_rate(run, self.list.on_epoch_begin, epoch)
 
     def on_steps_begin(self, run, epoch, first_step, last_step):
-        self.list.on_train_batch_begin(first_step)
+        self._watch_learning_rate(run, self.list.on_train_batch_begin, first_step)
 
     def on_steps_end(self, run, epoch, first_step, last_step, n_steps, logs):
-        self.list.on_train_batch_end(last_step, dict(logs))
+        self._watch_learning_rate(run, self.list.on_train_batch_end, last_step, dict(logs))
 
     def on_epoch_end(self, run, epoch, logs):
         if "val_loss" in logs:  # as keras.Model.fit's evaluate() on validation_data
@@ -96,4 +97,21 @@ class KerasCallbackEvents(TrainingEvents):
     def on_train_end(self, run, logs):
         self.list.on_train_end(dict(logs))
         for callback in self.list.callbacks:
+            forget_closed_resources(callback)
+
+    def on_train_abort(self, run):
+        """A failed or interrupted fit: close the files and writers callbacks opened.
+
+        ``keras.Model.fit`` leaves them open; here the estimator is restored
+        and must stay clonable and picklable, so ``CSVLogger`` and
+        ``TensorBoard`` get their ``on_train_end`` (which closes them), and
+        nothing else runs.
+        """
+        callbacks = self.list.callbacks if hasattr(self, "list") else []
+        for callback in callbacks:
+            if isinstance(callback, (keras.callbacks.CSVLogger, keras.callbacks.TensorBoard)):
+                try:
+                    callback.on_train_end({})
+                except Exception:  # closing what is half-open must not hide the fit's error
+                    pass
             forget_closed_resources(callback)

@@ -23,7 +23,12 @@ from ._input_checks import check_hidden_layer_sizes, encode_labels, validate_X_y
 from ._keras import keras
 from ._keras_callbacks import KerasCallbackEvents, check_keras_callbacks
 from ._model import build_mlp
-from ._private_api import Interval, StrOptions, _check_partial_fit_first_call
+from ._private_api import (
+    CALLBACK_BOOKKEEPING,
+    Interval,
+    StrOptions,
+    _check_partial_fit_first_call,
+)
 from ._progress import ProgressLines
 from ._scikeras_repairs import RepairedKerasClassifier
 from ._sklearn_callbacks import EpochTasks
@@ -148,22 +153,25 @@ class BaseDenseMLP(CallbackSupportMixin, RepairedKerasClassifier):
     def _weights(self, y, sample_weight):
         """float32 per-sample weights: sample_weight times class_weight (ones if neither)."""
         weights = np.ones(len(y), dtype=np.float32) if sample_weight is None else sample_weight
-        if self.class_weight is not None:
-            if isinstance(self.class_weight, dict):
-                unknown = set(self.class_weight) - set(self.classes_.tolist())
-                if unknown:
-                    raise ValueError(
-                        f"class_weight names labels that are not classes of the problem: "
-                        f"{sorted(map(str, unknown))} (the classes are "
-                        f"{self.classes_.tolist()}). Use the labels of y as keys."
-                    )
-            weights = weights * compute_sample_weight(self.class_weight, y).astype(np.float32)
+        if self.class_weight == "balanced":
+            weights = weights * compute_sample_weight("balanced", y).astype(np.float32)
+        elif self.class_weight is not None:
+            classes = self.classes_.tolist()
+            unknown = [key for key in self.class_weight if key not in classes]
+            if unknown:
+                raise ValueError(
+                    f"class_weight names labels that are not classes of the problem: "
+                    f"{sorted(map(str, unknown))} (the classes are {classes}). Use the labels "
+                    "of y as keys."
+                )
+            per_class = np.array([self.class_weight.get(c, 1.0) for c in classes], np.float32)
+            weights = weights * per_class[encode_labels(self.classes_, y)]
         return weights
 
     def _split_validation(self, X, y, sample_weight):
         """Hold out a stratified validation set, as MLPClassifier does."""
-        counts = np.bincount(y, minlength=len(self.classes_))
-        stratify = y if counts.min() >= 2 else None
+        counts = np.bincount(y)
+        stratify = y if counts[counts > 0].min() >= 2 else None
         try:
             parts = train_test_split(
                 X, y, sample_weight, test_size=self.validation_fraction,
@@ -207,9 +215,40 @@ class BaseDenseMLP(CallbackSupportMixin, RepairedKerasClassifier):
         return trainer
 
     def _trainer_with_current_weights(self):
+        """The trainer, holding the fitted weights and optimizer state (to train on)."""
+        coefs, intercepts, optimizer_state = self._checked_weights(
+            self.coefs_, self.intercepts_, self._optimizer_state,
+            source="The fitted",
+            remedy="Were hidden_layer_sizes, optimizer or learning_rate=None changed with "
+            "set_params since? Fit a new network (warm_start=False), or set them back.",
+        )
         trainer = self._trainer()
-        trainer.set_weights(self.coefs_, self.intercepts_, self._optimizer_state)
+        trainer.set_weights(coefs, intercepts, optimizer_state)
         return trainer
+
+    def _checked_weights(self, coefs, intercepts, optimizer_state, *, source, remedy):
+        """Weights and optimizer state as float arrays, or ValueError if they do not fit
+        the network and optimizer the current parameters build."""
+        units = [self.n_features_in_, *check_hidden_layer_sizes(self, self.hidden_layer_sizes),
+                 len(self.classes_)]
+        expected = [((a, b), (b,)) for a, b in zip(units[:-1], units[1:])]
+        found = [(np.shape(w), np.shape(b)) for w, b in zip(coefs, intercepts)]
+        if len(coefs) != len(intercepts) or found != expected:
+            raise ValueError(
+                f"{source} weights do not fit the network these parameters build: expected "
+                f"kernel and bias shapes {expected}, got {found}. {remedy}"
+            )
+        if optimizer_state is not None:
+            spec = self._trainer().optimizer_state_spec()
+            if [np.shape(v) for v in optimizer_state] != [shape for shape, _ in spec]:
+                raise ValueError(
+                    f"{source} optimizer state does not fit the {self.optimizer!r} optimizer "
+                    f"of this network: expected shapes {[s for s, _ in spec]}, got "
+                    f"{[np.shape(v) for v in optimizer_state]}. {remedy}"
+                )
+            optimizer_state = [np.array(v, dtype=d) for v, (_, d) in zip(optimizer_state, spec)]
+        return ([np.array(w, dtype=np.float32) for w in coefs],
+                [np.array(b, dtype=np.float32) for b in intercepts], optimizer_state)
 
     def _train(self, trainer, X, y, sample_weight, *, epochs, decay_steps, validation_data=None):
         """Run the engine for ``epochs`` epochs; keep its weights, state and history."""
@@ -256,8 +295,7 @@ class BaseDenseMLP(CallbackSupportMixin, RepairedKerasClassifier):
         try:
             return work(*args)
         except BaseException:
-            kept = {k: v for k, v in self.__dict__.items() if k.startswith("_callback_fit_ctx")
-                    or k.startswith("_skl_callbacks_to_teardown")}
+            kept = {k: v for k, v in self.__dict__.items() if k in CALLBACK_BOOKKEEPING}
             self.__dict__.clear()
             self.__dict__.update(saved)
             self.__dict__.update(kept)
@@ -294,31 +332,11 @@ class BaseDenseMLP(CallbackSupportMixin, RepairedKerasClassifier):
         self.classes_ = np.asarray(state["classes_"])
         self.n_features_in_ = int(state["n_features_in_"])
         self._check_classes()
-        units = [self.n_features_in_, *check_hidden_layer_sizes(self, self.hidden_layer_sizes),
-                 len(self.classes_)]
-        expected = [((a, b), (b,)) for a, b in zip(units[:-1], units[1:])]
-        coefs, intercepts = state["coefs_"], state["intercepts_"]
-        found = [(np.shape(w), np.shape(b)) for w, b in zip(coefs, intercepts)]
-        if len(coefs) != len(intercepts) or found != expected:
-            raise ValueError(
-                f"The saved weights do not fit the network these parameters build: "
-                f"expected kernel and bias shapes {expected}, got {found}. The file is "
-                "corrupt or its parameters were changed."
-            )
-        optimizer_state = state.get("optimizer_state")
-        if optimizer_state is not None:
-            spec = self._trainer().optimizer_state_spec()
-            if [np.shape(v) for v in optimizer_state] != [shape for shape, _ in spec]:
-                raise ValueError(
-                    f"The saved optimizer state does not fit the {self.optimizer!r} "
-                    f"optimizer of this network: expected shapes {[s for s, _ in spec]}, got "
-                    f"{[np.shape(v) for v in optimizer_state]}. The file is corrupt or its "
-                    "parameters were changed."
-                )
-            optimizer_state = [np.array(v, dtype=dtype) for v, (_, dtype) in zip(optimizer_state, spec)]
-        self.coefs_ = [np.array(w, dtype=np.float32) for w in coefs]
-        self.intercepts_ = [np.array(b, dtype=np.float32) for b in intercepts]
-        self._optimizer_state = optimizer_state
+        coefs, intercepts, optimizer_state = self._checked_weights(
+            state["coefs_"], state["intercepts_"], state.get("optimizer_state"),
+            source="The saved", remedy="The file is corrupt or its parameters were changed.",
+        )
+        self.coefs_, self.intercepts_, self._optimizer_state = coefs, intercepts, optimizer_state
         self._model = None
         self._seed_ = int(state.get("seed", 0))
         self.history_ = {str(k): [float(v) for v in values]

@@ -77,6 +77,11 @@ class Writer:
         if isinstance(value, (tuple, list)):
             items = [self.param(owner, name, v) for v in value]
             return {"tuple": items} if isinstance(value, tuple) else items
+        if isinstance(value, dict) and all(
+            isinstance(k, (str, Integral)) and not isinstance(k, bool) for k in value
+        ):  # class_weight: labels (numbers or text) to weights
+            return {"dict": [[self.param(owner, name, k), self.param(owner, name, v)]
+                             for k, v in value.items()]}
         if isinstance(value, np.random.RandomState):
             kind, keys, pos, has_gauss, cached = value.get_state()
             return {
@@ -95,8 +100,8 @@ class Writer:
         raise ValueError(
             f"skmnist.save cannot store the {name!r} parameter of {owner}: "
             f"{type(value).__name__} values are not saved (only None, booleans, numbers, "
-            "strings, tuples and lists of them, RandomState instances and built-in Keras "
-            "optimizers). Set it to such a value, or save with pickle or joblib if the "
+            "strings, tuples and lists of them, dicts of labels to numbers, RandomState "
+            "instances and built-in Keras optimizers). Set it to such a value, or save with pickle or joblib if the "
             "file never leaves your hands."
         )
 
@@ -227,6 +232,12 @@ class Reader:
             (tag, content), = value.items()
             if tag == "tuple" and isinstance(content, list):
                 return tuple(self.param(v) for v in content)
+            if tag == "dict" and isinstance(content, list) and all(
+                isinstance(item, list) and len(item) == 2
+                and isinstance(item[0], (str, int)) and not isinstance(item[0], bool)
+                for item in content
+            ):
+                return {key: self.param(value) for key, value in content}
             if tag == "float" and content in ("nan", "inf", "-inf"):
                 return float(content)
             if tag == "random_state" and isinstance(content, dict):

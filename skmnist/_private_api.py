@@ -14,6 +14,7 @@ from sklearn.utils.multiclass import _check_partial_fit_first_call
 from sklearn.utils.validation import _check_feature_names_in, _check_sample_weight, _num_samples
 
 __all__ = [
+    "CALLBACK_BOOKKEEPING",
     "Interval",
     "KERAS_PRIVATE",
     "SKLEARN_PRIVATE",
@@ -24,6 +25,7 @@ __all__ = [
     "_fit_context",
     "_num_samples",
     "adam_slots",
+    "callbacks_of",
     "has_adam_slots",
     "dropout_seed_state",
     "forget_closed_resources",
@@ -57,7 +59,19 @@ SKLEARN_PRIVATE = {
     "sklearn.utils.validation._check_sample_weight": "sample_weight validation",
     "sklearn.utils.validation._num_samples": "length of X and y before conversion",
     "sklearn.utils.validation._check_feature_names_in": "get_feature_names_out",
+    "BaseEstimator._skl_callbacks": "the callbacks set_callbacks set (no public getter), "
+    "kept by fit_grid_search when it adds its own for one fit",
+    "_callback_fit_ctx, _skl_callbacks_to_teardown": "the callback bookkeeping of a fit "
+    "under way, left in place when a failed fit restores the estimator (teardown needs it)",
 }
+
+#: Attributes scikit-learn's callback machinery sets on an estimator during a fit.
+CALLBACK_BOOKKEEPING = ("_callback_fit_ctx", "_skl_callbacks_to_teardown")
+
+
+def callbacks_of(estimator):
+    """The scikit-learn callbacks set on ``estimator`` with ``set_callbacks``."""
+    return list(getattr(estimator, "_skl_callbacks", []))
 
 
 def adam_slots(optimizer, variable):

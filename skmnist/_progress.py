@@ -43,10 +43,12 @@ class ProgressLines(TrainingEvents):
 
     def on_train_end(self, run, logs):
         if run.stop_reason == "early_stopping":
+            best = run.early_stopping.best_epoch
+            kept = ("the weights of the last epoch (no epoch had a finite validation loss)"
+                    if best is None else f"the weights of the best epoch ({best + 1})")
             self._print(
                 f"Early stopping after epoch {len(run.history['loss'])}: no better validation "
-                f"loss for {run.early_stopping.n_iter_no_change} epochs; keeping the weights "
-                f"of the best epoch ({run.early_stopping.best_epoch + 1})."
+                f"loss for {run.early_stopping.n_iter_no_change} epochs; keeping {kept}."
             )
         elif run.stop_reason == "callback":
             self._print(f"Stopped after epoch {len(run.history['loss'])}: a callback asked to stop.")

@@ -51,9 +51,10 @@ class _Rate:
     The rate, the number of decay steps and the step the decay starts from
     are variables, so that one traced training loop serves every learning
     rate and every length of fit. ``decay_steps == 0`` means constant. The
-    loop writes ``rate(iterations)`` into the optimizer's own (public,
-    settable) ``learning_rate`` variable before each step, so a Keras
-    callback can read and set it as with ``keras.Model.fit``.
+    optimizer's own (public, settable) ``learning_rate`` variable holds
+    ``rate(iterations)``: written before each step for Keras' ``apply``, once
+    per call of the loop for the fused Adam (which takes the rate directly),
+    and by :meth:`Trainer.current_learning_rate` before a Keras callback runs.
     """
 
     def __init__(self):

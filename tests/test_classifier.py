@@ -416,3 +416,42 @@ def test_random_state_instance_draws_a_new_seed_at_each_fit_reproducibly(blobs):
         DenseMLPClassifier(**dict(params, random_state=np.random.RandomState(7))).fit(X, y).coefs_[0],
         replay.coefs_[0],
     )
+
+
+def test_class_weight_dict_leaves_out_classes_absent_from_a_batch_and_takes_text_labels(blobs):
+    X, y = blobs
+    clf = DenseMLPClassifier(**dict(FAST, epochs=1, class_weight={0: 5.0}))
+    clf.partial_fit(X[y != 0], y[y != 0], classes=[0, 1, 2])  # no sample of class 0
+    text = np.array(["0", "1", "2"])[y]
+    weighted = DenseMLPClassifier(**dict(FAST, epochs=2, class_weight={"0": 3.0})).fit(X, text)
+    same = DenseMLPClassifier(**dict(FAST, epochs=2)).fit(X, text, sample_weight=np.where(y == 0, 3.0, 1.0))
+    np.testing.assert_array_equal(weighted.predict_proba(X), same.predict_proba(X))
+
+
+def test_early_stopping_with_no_finite_validation_loss_reports_and_keeps_the_last_epoch(blobs, capsys):
+    X, y = blobs
+    clf = DenseMLPClassifier(**dict(FAST, epochs=5, early_stopping=True, n_iter_no_change=2,
+                                    verbose=2, learning_rate=1e30, optimizer="sgd"))
+    clf.fit(X * 1e30, y)
+    out = capsys.readouterr().out
+    assert "Early stopping after epoch 2" in out and "no epoch had a finite validation loss" in out
+
+
+def test_warm_start_after_changing_the_architecture_says_what_to_do(blobs):
+    X, y = blobs
+    clf = DenseMLPClassifier(**dict(FAST, epochs=1)).fit(X, y)
+    clf.set_params(hidden_layer_sizes=(8,), warm_start=True)
+    with pytest.raises(ValueError, match="hidden_layer_sizes, optimizer .* changed with set_params"):
+        clf.fit(X, y)
+    clf.set_params(hidden_layer_sizes=FAST["hidden_layer_sizes"], optimizer="sgd")
+    with pytest.raises(ValueError, match="optimizer state does not fit the 'sgd' optimizer"):
+        clf.fit(X, y)
+
+
+def test_initialize_that_fails_leaves_a_fitted_classifier_as_it_was(blobs):
+    X, y = blobs
+    clf = DenseMLPClassifier(**dict(FAST, epochs=1)).fit(X, y)
+    proba = clf.predict_proba(X)
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        clf.initialize(X[:, :4], np.zeros(len(y)))
+    np.testing.assert_array_equal(clf.predict_proba(X), proba)

@@ -271,3 +271,19 @@ def test_tensorflow_thread_limit_comes_from_skmnist_then_openmp_variable(monkeyp
     for var, value in env.items():
         monkeypatch.setenv(var, value)
     assert _keras._thread_limit() == limit
+
+
+@pytest.mark.parametrize("n_jobs", [None, 2])
+def test_an_error_in_on_fit_is_raised_after_the_search_and_never_hangs_it(blobs, n_jobs):
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = blobs
+    search = GridSearchCV(LogisticRegression(), {"C": [0.1, 1.0]}, cv=2, n_jobs=n_jobs)
+
+    def broken(**fit):
+        raise BrokenPipeError("the reader of our output went away")
+
+    with pytest.raises(BrokenPipeError, match="went away"):
+        fit_grid_search(search, X, y, on_fit=broken)
+    assert hasattr(search, "best_estimator_")  # every fit ran
+    assert not hasattr(search, "_skl_callbacks") and search.scoring is None

@@ -702,7 +702,7 @@ def test_fitted_estimator_with_callbacks_clones_and_pickles(digits, tmp_path, te
     for estimator in (clf, cloned, loaded):
         (tmp_path / "log.csv").unlink()
         estimator.fit(X, y)
-        assert len(read_csv(tmp_path / "log.csv")) == EPOCHS + 1
+        assert len(read_csv(tmp_path / "log.csv")) == 1 + EPOCHS  # header and one row per epoch + 1
     pickle.dumps(loaded)
 
 
@@ -749,3 +749,79 @@ def test_validation_calls_the_test_hooks_where_keras_fit_calls_them(digits):
     assert ours.names == theirs.names
     assert ours.names[1:6] == ["on_epoch_begin", "on_test_begin", "on_test_end", "on_epoch_end",
                                "on_epoch_begin"]
+
+
+# -- the learning rate set from any hook; batch logs; a fit that fails --------------------
+
+
+class _SetRateIn(keras.callbacks.Callback):
+    """Sets the learning rate to ``rate`` in hook ``hook``, and records the rate of each epoch."""
+
+    def __init__(self, hook, rate):
+        super().__init__()
+        self.hook, self.rate, self.seen = hook, rate, []
+
+    def _maybe_set(self, name):
+        if name == self.hook and not getattr(self, "done", False):
+            self.model.optimizer.learning_rate = self.rate
+            self.done = True
+
+    def on_train_begin(self, logs=None):
+        self._maybe_set("on_train_begin")
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._maybe_set("on_train_batch_end")
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seen.append(float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)))
+
+
+@pytest.mark.parametrize("hook", ["on_train_begin", "on_train_batch_end"])
+def test_a_rate_set_in_any_hook_takes_over(digits, hook):
+    X, y = digits
+    setter = _SetRateIn(hook, 0.0)
+    clf = small_clf([setter], learning_rate_schedule="cosine")
+    before = small_clf([_SetRateIn(hook, 1e-3)], learning_rate_schedule="cosine")
+    clf.fit(X, y)
+    assert setter.seen == [0.0] * EPOCHS
+    if hook == "on_train_begin":  # rate 0 from the first step: the initial weights stay
+        fresh = small_clf(epochs=1).initialize(X, y)
+        assert_weights_equal(flat_weights(clf), flat_weights(fresh))
+    before.fit(X, y)
+    assert weights_differ(flat_weights(before), flat_weights(clf))
+
+
+class _BatchLogs(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.logs = []
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.logs.append(dict(logs))
+
+
+def test_batch_logs_weigh_accuracy_as_the_epoch_logs_do(digits):
+    X, y = digits
+    batches = _BatchLogs()
+    clf = small_clf([batches], epochs=1).fit(X, y, sample_weight=np.full(len(y), 5.0))
+    assert len(batches.logs) == 1  # one call of the compiled loop
+    assert batches.logs[0]["accuracy"] == pytest.approx(clf.history_["accuracy"][0])
+    assert batches.logs[0]["loss"] == pytest.approx(clf.history_["loss"][0])
+
+
+class _InterruptAtEpoch1(keras.callbacks.Callback):
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == 1:
+            raise KeyboardInterrupt
+
+
+def test_an_interrupted_fit_closes_the_csv_file_and_the_estimator_still_pickles(digits, tmp_path):
+    X, y = digits
+    logger = keras.callbacks.CSVLogger(str(tmp_path / "log.csv"))
+    clf = small_clf([logger, _InterruptAtEpoch1()])
+    with pytest.raises(KeyboardInterrupt):
+        clf.fit(X, y)
+    assert not hasattr(clf, "coefs_") and logger.csv_file is None
+    pickle.loads(pickle.dumps(clf))
+    clf.set_params(callbacks=[logger]).fit(X, y)  # the logger works again
+    assert len(read_csv(tmp_path / "log.csv")) == 1 + EPOCHS  # header and one row per epoch

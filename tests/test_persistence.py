@@ -333,3 +333,16 @@ def test_saved_file_has_the_permissions_of_a_new_file(fitted_clf, tmp_path):
     finally:
         os.umask(umask)
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o644
+
+
+def test_class_weight_dict_is_saved_and_loaded(tmp_path):
+    from sklearn.datasets import make_blobs
+
+    X, y = make_blobs(n_samples=120, centers=3, n_features=4, random_state=0)
+    labels = np.array(["a", "b", "c"])[y]
+    for weights in ({"a": 2.0, "c": 0.5}, {0: 2.0, 2: 0.5}):
+        target = labels if "a" in weights else y
+        clf = DenseMLPClassifier(**dict(FAST, class_weight=weights)).fit(X, target)
+        loaded = load(save(clf, tmp_path / "weighted.skmnist"))
+        assert loaded.class_weight == weights
+        np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))

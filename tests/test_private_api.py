@@ -96,3 +96,32 @@ def test_callbacks_keep_the_closed_resources_we_drop_after_a_keras_fit(tmp_path)
         private.forget_closed_resources(callback)
     assert logger.csv_file is None
     assert vars(board)["_writers"] == {} and vars(board)["_summary_module"] is None
+
+
+def test_callbacks_of_reads_what_set_callbacks_set_and_fits_keep_their_bookkeeping_names():
+    from sklearn.callback import ProgressBar
+    from sklearn.datasets import load_digits
+    from sklearn.linear_model import LogisticRegression
+
+    bar = ProgressBar()
+    assert private.callbacks_of(LogisticRegression().set_callbacks(bar)) == [bar]
+    assert private.callbacks_of(LogisticRegression()) == []
+
+    class Peek:
+        seen = set()
+
+        def setup(self, estimator, context):
+            pass
+
+        def teardown(self, estimator, context):
+            pass
+
+        def on_fit_task_begin(self, estimator, context):
+            Peek.seen |= set(vars(estimator))
+
+        def on_fit_task_end(self, estimator, context):
+            return False
+
+    X, y = load_digits(return_X_y=True)
+    LogisticRegression(max_iter=500).set_callbacks(Peek()).fit(X[:100] / 16, y[:100])
+    assert set(private.CALLBACK_BOOKKEEPING) <= Peek.seen
