@@ -18,7 +18,7 @@ from sklearn.utils.multiclass import unique_labels
 from sklearn.utils.validation import check_is_fitted
 
 from ._engine import fit_loop
-from ._facts import ACTIVATIONS, OPTIMIZERS, SCHEDULES, draw_seed
+from ._facts import ACTIVATIONS, MAX_SEED, OPTIMIZERS, SCHEDULES, draw_seed
 from ._input_checks import check_hidden_layer_sizes, encode_labels, validate_X_y
 from ._keras import keras
 from ._keras_callbacks import KerasCallbackEvents, check_keras_callbacks
@@ -37,6 +37,15 @@ from ._training import get_trainer
 __all__ = ["BaseDenseMLP"]
 
 
+def _count(value, name, *, minimum=0, maximum=2**62):
+    """``value`` as an int in [minimum, maximum], or ValueError naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not (
+        minimum <= value <= maximum
+    ):
+        raise ValueError(f"{name} must be an integer in [{minimum}, {maximum}]; got {value!r}.")
+    return int(value)
+
+
 class BaseDenseMLP(CallbackSupportMixin, RepairedKerasClassifier):
     """Base of :class:`~skmnist.DenseMLPClassifier`: parameters, training, fitted state.
 
@@ -52,7 +61,8 @@ class BaseDenseMLP(CallbackSupportMixin, RepairedKerasClassifier):
         "learning_rate": [Interval(Real, 0, None, closed="neither"), None],
         "learning_rate_schedule": [StrOptions(set(SCHEDULES))],
         "epochs": [Interval(Integral, 1, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        # TensorFlow indexes a batch with int32
+        "batch_size": [Interval(Integral, 1, 2**31 - 1, closed="both")],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
@@ -329,19 +339,33 @@ class BaseDenseMLP(CallbackSupportMixin, RepairedKerasClassifier):
         optimizer) those of its optimizer's variables.
         """
         self._validate_params()
-        self.classes_ = np.asarray(state["classes_"])
-        self.n_features_in_ = int(state["n_features_in_"])
+        classes = np.asarray(state["classes_"])
+        if (classes.ndim != 1 or classes.dtype.kind not in "biuU"
+                or not np.array_equal(classes, unique_labels(classes))):
+            raise ValueError(
+                f"classes_ must be distinct labels (integers or text) in sorted order; got "
+                f"an array of shape {classes.shape} and type {classes.dtype}."
+            )
+        self.classes_ = classes
+        self.n_features_in_ = _count(state["n_features_in_"], "n_features_in_", minimum=1)
         self._check_classes()
         coefs, intercepts, optimizer_state = self._checked_weights(
             state["coefs_"], state["intercepts_"], state.get("optimizer_state"),
             source="The saved", remedy="The file is corrupt or its parameters were changed.",
         )
+        for array in [*state["coefs_"], *state["intercepts_"], *(state.get("optimizer_state") or [])]:
+            array = np.asarray(array)
+            if array.dtype.kind not in "fiu" or not np.all(np.isfinite(array)):
+                raise ValueError(
+                    f"The saved weights or optimizer state hold values that are not finite real "
+                    f"numbers (type {array.dtype}): such a network predicts nothing sensible."
+                )
         self.coefs_, self.intercepts_, self._optimizer_state = coefs, intercepts, optimizer_state
         self._model = None
-        self._seed_ = int(state.get("seed", 0))
+        self._seed_ = _count(state.get("seed", 0), "seed", maximum=MAX_SEED - 1)
         self.history_ = {str(k): [float(v) for v in values]
                          for k, values in state.get("history_", {}).items()}
-        self.n_iter_ = int(state.get("n_iter_", 0))
+        self.n_iter_ = _count(state.get("n_iter_", 0), "n_iter_")
         if "feature_names_in_" in state:
             self.feature_names_in_ = np.asarray([str(v) for v in state["feature_names_in_"]],
                                                 dtype=object)

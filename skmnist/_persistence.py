@@ -5,6 +5,7 @@ nothing in it is unpickled, and only the classes of a fixed allow-list can be
 rebuilt. The layout is documented in ``docs/persistence.md``.
 """
 
+import hashlib
 import json
 import os
 import tempfile
@@ -23,6 +24,11 @@ FORMAT_VERSION = 1
 
 MANIFEST = "manifest.json"
 MANIFEST_CHECKSUM = "manifest.sha256"
+
+#: Bounds on what a model file may expand to, checked before reading any member.
+MAX_MANIFEST_BYTES = 8 << 20
+MAX_MEMBER_BYTES = 512 << 20
+MAX_TOTAL_BYTES = 2 << 30
 _PICKLE_PROTOCOL = b"\x80"  # first byte of a pickle of protocol 2 or later
 _COMPRESSED = {b"\x1f\x8b": "gzip", b"x\x01": "zlib", b"x\x5e": "zlib", b"x\x9c": "zlib",
                b"x\xda": "zlib", b"BZ": "bz2", b"\xfd7": "xz", b"\x04\x22": "lz4"}
@@ -42,6 +48,12 @@ def _describe(estimator, writer):
     if cls is Pipeline:
         params = estimator.get_params(deep=False)
         steps = params.pop("steps")
+        if params.get("memory") is not None:
+            raise ValueError(
+                f"skmnist.save does not store a Pipeline's memory (here {params['memory']!r}): "
+                "it is a cache folder on this machine, which a loaded model must never read. "
+                "Set pipe.set_params(memory=None) before saving."
+            )
         return {
             "class": "Pipeline",
             "params": {k: writer.param("Pipeline", k, v) for k, v in params.items()},
@@ -197,7 +209,49 @@ def _open(path):
     )
 
 
+def _check_members(path, zf):
+    """Refuse duplicate, encrypted, oddly compressed or oversized members before reading."""
+    infos = zf.infolist()
+    names = [info.filename for info in infos]
+    if len(names) != len(set(names)):
+        duplicated = sorted({name for name in names if names.count(name) > 1})
+        raise refuse(
+            path,
+            f"the archive holds several members named {duplicated}: a reviewer and skmnist "
+            "could read different ones. The file was modified after skmnist.save wrote it.",
+        )
+    total = 0
+    for info in infos:
+        if info.flag_bits & 0x1:
+            raise refuse(path, f"{info.filename} is encrypted; skmnist.save never encrypts.")
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise refuse(
+                path, f"{info.filename} uses compression method {info.compress_type}, which "
+                "skmnist.save never writes (stored or deflate only).",
+            )
+        limit = {MANIFEST: MAX_MANIFEST_BYTES, MANIFEST_CHECKSUM: 1024}.get(
+            info.filename, MAX_MEMBER_BYTES)
+        total += info.file_size
+        if info.file_size > limit or total > MAX_TOTAL_BYTES:
+            raise refuse(
+                path,
+                f"{info.filename} would expand to {info.file_size:,} bytes, over skmnist's "
+                f"limit of {limit:,} per member and {MAX_TOTAL_BYTES:,} per file: a model "
+                "file is not that large; this one may be a decompression bomb.",
+            )
+
+
+def _sha256_of_member(zf, name):
+    """The SHA-256 of a member, read in chunks (never whole in memory)."""
+    digest = hashlib.sha256()
+    with zf.open(name) as member:
+        for chunk in iter(lambda: member.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def _read_manifest(path, zf):
+    _check_members(path, zf)
     names = set(zf.namelist())
     if MANIFEST not in names or MANIFEST_CHECKSUM not in names:
         raise refuse(
@@ -208,7 +262,7 @@ def _read_manifest(path, zf):
     raw = zf.read(MANIFEST)
     try:
         manifest = json.loads(raw)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise refuse(path, f"the manifest is not valid JSON ({exc}); the file is corrupt.") from exc
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise refuse(path, f"not a skmnist model file (its manifest is not of format {FORMAT!r}).")
@@ -222,8 +276,8 @@ def _read_manifest(path, zf):
             f"{manifest.get('skmnist_version', '?')}, but this skmnist reads format versions "
             f"up to {FORMAT_VERSION}. Upgrade skmnist to load it.",
         )
-    expected = zf.read(MANIFEST_CHECKSUM).decode("ascii", "replace").strip()
-    if sha256(raw) != expected:
+    # exactly what save writes: no trailing space or second line
+    if zf.read(MANIFEST_CHECKSUM).decode("ascii", "replace") != sha256(raw) + "\n":
         raise refuse(
             path,
             "checksum mismatch in the manifest: the file was modified or corrupted after "
@@ -237,7 +291,7 @@ def _read_manifest(path, zf):
             "skmnist.save wrote it. Save the model again, or get an intact copy.",
         )
     for name, checksum in arrays.items():  # every member, before anything is built
-        if sha256(zf.read(name)) != checksum:
+        if _sha256_of_member(zf, name) != checksum:
             raise refuse(
                 path,
                 f"checksum mismatch in {name}: the file was modified or corrupted after "
@@ -289,7 +343,18 @@ def _build(reader, entry):
     name = entry["class"]
     if name == "Pipeline":
         steps = [(step_name, _build(reader, step)) for step_name, step in entry["steps"]]
-        return Pipeline(steps, **_params(reader, Pipeline, entry))
+        params = _params(reader, Pipeline, entry)
+        if params.get("memory") is not None:
+            # joblib would unpickle whatever lies in that folder at the next fit
+            raise refuse(
+                reader.path,
+                f"the pipeline's memory parameter is {params['memory']!r}: a cache folder, "
+                "whose files joblib unpickles when the pipeline is fitted. skmnist.save never "
+                "writes one (it refuses to); the file was crafted or modified.",
+            )
+        pipeline = Pipeline(steps, **params)
+        pipeline._validate_params()
+        return pipeline
     from ._classifier import DenseMLPClassifier
     from ._scaler import PixelScaler
 
@@ -307,8 +372,11 @@ def _build(reader, entry):
             raise
         raise refuse(reader.path, f"cannot rebuild {name}: {exc}") from exc
     output = entry.get("output")
-    if isinstance(output, dict) and output.get("transform"):
-        estimator.set_output(transform=str(output["transform"]))
+    if output is not None:
+        transform = output.get("transform") if isinstance(output, dict) else output
+        if transform not in ("default", "pandas", "polars"):
+            raise reader.corrupt(f"unknown output transform {transform!r} for {name}")
+        estimator.set_output(transform=transform)
     return estimator
 
 
@@ -366,3 +434,7 @@ def load(path):
             return _build(Reader(path, zf, manifest), model)
         except (zipfile.BadZipFile, EOFError, zlib.error) as exc:  # a member cut or damaged
             raise refuse(path, f"the archive is damaged ({exc}).") from exc
+        except Exception as exc:  # whatever a crafted file provokes: a ValueError naming it
+            if isinstance(exc, ValueError) and str(exc).startswith(f"{path}:"):
+                raise
+            raise refuse(path, f"cannot load it ({type(exc).__name__}: {exc}).") from exc

@@ -189,17 +189,47 @@ def refuse(path, problem):
 
 
 
+#: NumPy kinds an array of a model file may have: numbers, booleans, text labels.
+_ARRAY_KINDS = frozenset("biufU")
+
+
 class Reader:
     def __init__(self, path, zf, manifest):
         self.path, self.zf, self.checksums = path, zf, manifest["arrays"]
+        self.used = set()
 
     def corrupt(self, what):
         return refuse(self.path, f"{what}; the file is corrupt or was modified.")
+
+    def _check_header(self, name):
+        """The member's .npy header: a plain dtype and a shape whose size is the member's."""
+        info = self.zf.getinfo(name)
+        with self.zf.open(name) as member:
+            try:
+                version = np.lib.format.read_magic(member)
+                read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                               else np.lib.format.read_array_header_2_0)
+                shape, _, dtype = read_header(member, max_header_size=1024)
+            except (ValueError, TypeError, SyntaxError, OverflowError) as exc:
+                raise self.corrupt(f"{name} is not a plain NumPy array ({exc})") from exc
+            header = member.tell()
+        if dtype.kind not in _ARRAY_KINDS or dtype.itemsize == 0 or dtype.hasobject:
+            raise self.corrupt(f"{name} holds values of type {dtype}, not numbers or text")
+        n_bytes = int(np.prod(shape, dtype=object)) * dtype.itemsize
+        if n_bytes != info.file_size - header:
+            raise self.corrupt(
+                f"{name} declares {shape} values of {dtype} ({n_bytes:,} bytes) but holds "
+                f"{info.file_size - header:,} bytes"
+            )
 
     def array(self, entry):
         if not isinstance(entry, dict) or entry.get("array") not in self.checksums:
             raise self.corrupt(f"bad array reference {entry!r}")
         name = entry["array"]
+        if name in self.used:  # one array may not stand for several (a memory multiplier)
+            raise self.corrupt(f"{name} is referenced more than once")
+        self.used.add(name)
+        self._check_header(name)
         data = self.zf.read(name)
         if sha256(data) != self.checksums[name]:
             raise refuse(

@@ -46,7 +46,7 @@ def _rewrite(path, changes, *, fix_manifest_checksum=False):
         members = {name: zf.read(name) for name in zf.namelist()}
     members.update(changes)
     if fix_manifest_checksum:
-        members[MANIFEST_CHECKSUM] = hashlib.sha256(members[MANIFEST]).hexdigest().encode()
+        members[MANIFEST_CHECKSUM] = (hashlib.sha256(members[MANIFEST]).hexdigest() + "\n").encode()
     with zipfile.ZipFile(path, "w") as zf:
         for name, data in members.items():
             zf.writestr(name, data)

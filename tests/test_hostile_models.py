@@ -1,0 +1,278 @@
+"""Model files crafted by a stranger: each gets a ValueError naming the file, in bounded
+memory and time, and nothing in them runs.
+
+Every file is built here from a real saved model, modified, and given valid
+checksums again where the attack needs the deeper checks to run. The bombs are
+loaded in a subprocess under an address-space limit and a time limit.
+"""
+
+import hashlib
+import io
+import json
+import os
+import resource
+import subprocess
+import sys
+import textwrap
+import time
+import zipfile
+
+import numpy as np
+import pytest
+
+from skmnist import DenseMLPClassifier, load, make_mlp_pipeline, save
+from skmnist._persistence import MANIFEST, MANIFEST_CHECKSUM, MAX_MANIFEST_BYTES, MAX_MEMBER_BYTES
+
+FAST = dict(hidden_layer_sizes=(8,), epochs=1, batch_size=32, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def pipe_file(tmp_path_factory):
+    rng = np.random.RandomState(0)
+    images = rng.randint(0, 256, size=(60, 4, 4)).astype(np.uint8)
+    pipe = make_mlp_pipeline(**FAST).fit(images, np.arange(60) % 3)
+    return save(pipe, tmp_path_factory.mktemp("model") / "pipe.skmnist")
+
+
+def _members(path):
+    with zipfile.ZipFile(path) as zf:
+        return {name: zf.read(name) for name in zf.namelist()}
+
+
+def _write(path, members, *, manifest=None, duplicate=None, encrypt=None):
+    """An archive of ``members``, the manifest replaced and its checksum made valid."""
+    members = dict(members)
+    if manifest is not None:
+        members[MANIFEST] = json.dumps(manifest).encode() if not isinstance(manifest, bytes) \
+            else manifest
+        members[MANIFEST_CHECKSUM] = (hashlib.sha256(members[MANIFEST]).hexdigest() + "\n").encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+        if duplicate is not None:
+            zf.writestr(duplicate, members[duplicate])
+    if encrypt is not None:  # set the "encrypted" bit of its central directory entry
+        data = bytearray(path.read_bytes())
+        start = 0
+        while (start := data.find(b"PK\x01\x02", start)) != -1:
+            length = int.from_bytes(data[start + 28 : start + 30], "little")
+            if data[start + 46 : start + 46 + length] == encrypt.encode():
+                data[start + 8] |= 0x1
+            start += 4
+        path.write_bytes(bytes(data))
+    return path
+
+
+def _manifest(members):
+    return json.loads(members[MANIFEST])
+
+
+def _steps(manifest):
+    return {name: step for name, step in manifest["model"]["steps"]}
+
+
+def _npy(array):
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    return buffer.getvalue()
+
+
+def _with_array(members, manifest, name, data):
+    members = dict(members, **{name: data})
+    manifest["arrays"][name] = hashlib.sha256(data).hexdigest()
+    return members
+
+
+def _refused(path, match):
+    with pytest.raises(ValueError, match=match) as info:
+        load(path)
+    assert str(info.value).startswith(str(path))
+    return info.value
+
+
+# -- code that would run later ----------------------------------------------------------------
+
+
+def test_a_pipeline_memory_folder_is_refused_and_its_pickles_never_run(pipe_file, tmp_path):
+    members = _members(pipe_file)
+    manifest = _manifest(members)
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    manifest["model"]["params"]["memory"] = str(cache)
+    path = _write(tmp_path / "memory.skmnist", members, manifest=manifest)
+    _refused(path, "memory parameter .* cache folder")
+    assert list(cache.iterdir()) == []
+
+
+def test_save_refuses_a_pipeline_with_memory(tmp_path):
+    rng = np.random.RandomState(0)
+    images = rng.randint(0, 256, size=(30, 4, 4)).astype(np.uint8)
+    pipe = make_mlp_pipeline(**FAST).fit(images, np.arange(30) % 3)
+    pipe.set_params(memory=str(tmp_path))
+    with pytest.raises(ValueError, match="set_params\\(memory=None\\)"):
+        save(pipe, tmp_path / "p.skmnist")
+
+
+# -- parameters and fitted values -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "step, where, key, value, match",
+    [
+        ("scale", "params", "center", "no", "center"),
+        ("mlp", "params", "batch_size", 2**31, "batch_size"),
+        ("mlp", "fitted", "seed", -1, "seed must be an integer"),
+        ("mlp", "fitted", "n_features_in_", float("inf"), "n_features_in_ must be an integer"),
+        ("mlp", "fitted", "n_iter_", [1], "n_iter_ must be an integer"),
+    ],
+)
+def test_invalid_parameters_and_fitted_values_are_refused(pipe_file, tmp_path, step, where, key,
+                                                          value, match):
+    members = _members(pipe_file)
+    manifest = _manifest(members)
+    _steps(manifest)[step][where][key] = value
+    path = _write(tmp_path / "bad.skmnist", members, manifest=manifest)
+    _refused(path, match)
+
+
+def test_non_finite_weights_are_refused(pipe_file, tmp_path):
+    members = _members(pipe_file)
+    manifest = _manifest(members)
+    name = _steps(manifest)["mlp"]["fitted"]["coefs_"][0]["array"]
+    weights = np.load(io.BytesIO(members[name]))
+    weights[0, 0] = np.nan
+    path = _write(tmp_path / "nan.skmnist", _with_array(members, manifest, name, _npy(weights)),
+                  manifest=manifest)
+    _refused(path, "not finite")
+
+
+@pytest.mark.parametrize("classes", [np.array([0, 0, 2]), np.array([[0, 1, 2]]),
+                                     np.array([2.0, 1.0, np.nan])])
+def test_bad_classes_are_refused(pipe_file, tmp_path, classes):
+    members = _members(pipe_file)
+    manifest = _manifest(members)
+    name = _steps(manifest)["mlp"]["fitted"]["classes_"]["array"]
+    path = _write(tmp_path / "classes.skmnist",
+                  _with_array(members, manifest, name, _npy(classes)), manifest=manifest)
+    _refused(path, "classes_|not numbers")
+
+
+@pytest.mark.parametrize("dtype", ["|S0", "<U0", "complex64"])
+def test_arrays_of_no_size_or_other_types_are_refused_before_they_are_read(pipe_file, tmp_path,
+                                                                           dtype):
+    members = _members(pipe_file)
+    manifest = _manifest(members)
+    name = _steps(manifest)["mlp"]["fitted"]["coefs_"][0]["array"]
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        header, {"descr": np.dtype(dtype).str, "fortran_order": False, "shape": (10**9, 10**6)}
+    )
+    path = _write(tmp_path / "dtype.skmnist",
+                  _with_array(members, manifest, name, header.getvalue()), manifest=manifest)
+    _refused(path, "not numbers or text|declares")
+
+
+def test_one_array_referenced_twice_is_refused(pipe_file, tmp_path):
+    members = _members(pipe_file)
+    manifest = _manifest(members)
+    fitted = _steps(manifest)["mlp"]["fitted"]
+    fitted["intercepts_"][0] = dict(fitted["coefs_"][0])
+    path = _write(tmp_path / "twice.skmnist", members, manifest=manifest)
+    _refused(path, "referenced more than once")
+
+
+def test_an_unknown_output_transform_is_refused(pipe_file, tmp_path):
+    members = _members(pipe_file)
+    manifest = _manifest(members)
+    _steps(manifest)["scale"]["output"] = {"transform": "../../etc"}
+    path = _write(tmp_path / "output.skmnist", members, manifest=manifest)
+    _refused(path, "cannot load it|transform")
+
+
+# -- the archive itself -----------------------------------------------------------------------
+
+
+def test_duplicate_members_are_refused(pipe_file, tmp_path):
+    members = _members(pipe_file)
+    name = next(n for n in members if n.startswith("arrays/"))
+    with pytest.warns(UserWarning, match="Duplicate name"):
+        path = _write(tmp_path / "dup.skmnist", members, duplicate=name)
+    _refused(path, "several members named")
+
+
+def test_an_encrypted_member_is_refused(pipe_file, tmp_path):
+    members = _members(pipe_file)
+    name = next(n for n in members if n.startswith("arrays/"))
+    path = _write(tmp_path / "enc.skmnist", members, encrypt=name)
+    _refused(path, "encrypted")
+
+
+def test_a_checksum_with_trailing_whitespace_is_refused(pipe_file, tmp_path):
+    members = _members(pipe_file)
+    members[MANIFEST_CHECKSUM] = members[MANIFEST_CHECKSUM] + b"  \n"
+    path = _write(tmp_path / "space.skmnist", members)
+    _refused(path, "checksum mismatch in the manifest")
+
+
+def test_deeply_nested_json_is_refused(pipe_file, tmp_path):
+    members = _members(pipe_file)
+    nested = b"[" * 100_000 + b"]" * 100_000
+    path = _write(tmp_path / "deep.skmnist", members, manifest=nested)
+    _refused(path, "not valid JSON")
+
+
+# -- bombs, in a subprocess under memory and time limits -----------------------------------------
+
+
+def _zeros_member(zf, name, n_bytes):
+    """A member of ``n_bytes`` zeros, written by chunks (a few MB on disk)."""
+    info = zipfile.ZipInfo(name)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    with zf.open(info, "w", force_zip64=True) as member:
+        chunk = bytes(1 << 24)
+        for _ in range(n_bytes // len(chunk)):
+            member.write(chunk)
+        member.write(bytes(n_bytes % len(chunk)))
+
+
+def _load_bounded(path, seconds=20, address_space=1 << 30):
+    """Load ``path`` in a fresh process limited to ``address_space`` bytes of memory."""
+    code = textwrap.dedent(f"""
+        import resource, time
+        resource.setrlimit(resource.RLIMIT_AS, ({address_space}, {address_space}))
+        start = time.perf_counter()
+        from skmnist import load
+        try:
+            load({str(path)!r})
+        except ValueError as exc:
+            print("ValueError:", exc)
+        print("seconds", time.perf_counter() - start)
+        # VmHWM: this process's peak (ru_maxrss would keep the forking parent's across exec)
+        with open("/proc/self/status") as status:
+            peak_kib = next(int(line.split()[1]) for line in status if line.startswith("VmHWM"))
+        print("peak_mib", peak_kib / 1024)
+    """)
+    started = time.perf_counter()
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=seconds)
+    assert result.returncode == 0, result.stderr
+    return result.stdout, time.perf_counter() - started
+
+
+@pytest.mark.parametrize("member, n_bytes", [
+    ("arrays/0.npy", MAX_MEMBER_BYTES + (16 << 20)),
+    (MANIFEST, MAX_MANIFEST_BYTES + (1 << 20)),
+])
+def test_decompression_bombs_are_refused_before_they_expand(pipe_file, tmp_path, member, n_bytes):
+    members = _members(pipe_file)
+    path = tmp_path / "bomb.skmnist"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            if name != member:
+                zf.writestr(name, data)
+        _zeros_member(zf, member, n_bytes)
+    assert path.stat().st_size < 3 << 20  # a few MB on disk
+    out, seconds = _load_bounded(path)
+    assert "ValueError: " + str(path) in out and "decompression bomb" in out
+    peak = float(out.split("peak_mib")[1])
+    assert peak < 300 and seconds < 20
