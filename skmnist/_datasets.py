@@ -68,10 +68,15 @@ def _keras_cache():
 
 
 def _candidate_dirs(data_home):
-    """The folders to search, in order, each with the reason it is searched."""
-    dirs = []
+    """The folders to search, in order, each with the reason it is searched.
+
+    An explicit `data_home` is the only place looked (and downloaded into), as
+    with scikit-learn's loaders: a mistyped folder must not silently give
+    data from elsewhere.
+    """
     if data_home is not None:
-        dirs.append((_folder(data_home), "data_home"))
+        return [(_folder(data_home), "data_home")]
+    dirs = []
     if os.environ.get("SKMNIST_DATA"):
         dirs.append((_folder(os.environ["SKMNIST_DATA"]), "$SKMNIST_DATA"))
     dirs.append((_keras_cache(), "Keras cache"))
@@ -221,8 +226,9 @@ def _not_found(looked, download_error, data_home):
 def load_mnist(data_home=None, *, download=True, as_frame=False, return_X_y=False):
     """Load the MNIST handwritten digits: 60,000 training and 10,000 test images.
 
-    The data are looked for, in order, in `data_home`, in the folder named by
-    the ``SKMNIST_DATA`` environment variable, and in the Keras cache
+    The data are looked for in `data_home` when it is given (only there, as
+    scikit-learn's loaders do), else in the folder named by the
+    ``SKMNIST_DATA`` environment variable, then in the Keras cache
     (``$KERAS_HOME/datasets``, by default ``~/.keras/datasets``). A folder may
     hold the four original IDX files (``train-images-idx3-ubyte``,
     ``train-labels-idx1-ubyte``, ``t10k-images-idx3-ubyte``,
@@ -239,7 +245,8 @@ def load_mnist(data_home=None, *, download=True, as_frame=False, return_X_y=Fals
     Parameters
     ----------
     data_home : str or path-like, default=None
-        A folder to look in first (``~`` is expanded).
+        The folder to read MNIST from, and to download it into (``~`` is
+        expanded). None looks in ``$SKMNIST_DATA``, then the Keras cache.
 
     download : bool, default=True
         Whether to download MNIST when no folder has it.

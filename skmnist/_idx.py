@@ -26,19 +26,27 @@ _FIX = (
 )
 
 
-def _read_bytes(path):
-    """The file's content, decompressed if it starts with the gzip magic bytes."""
-    with open(path, "rb") as file:
-        raw = file.read()
-    if not raw.startswith(_GZIP_MAGIC):
-        return raw
-    try:
-        return gzip.decompress(raw)
-    except (EOFError, OSError, zlib.error) as exc:  # OSError includes BadGzipFile
-        raise ValueError(
-            f"{path}: the file is gzip-compressed but cannot be decompressed ({exc}); "
-            f"it is probably truncated or corrupt. {_FIX}"
-        ) from exc
+#: The most data an IDX file may declare (EMNIST's largest split is ~640 MB).
+MAX_IDX_BYTES = 2 << 30
+
+
+def _read_exactly(stream, n_bytes):
+    """Up to ``n_bytes`` from ``stream`` (never more), and how many there were."""
+    buffer = bytearray(n_bytes)
+    view, got = memoryview(buffer), 0
+    while got < n_bytes:
+        n = stream.readinto(view[got:])
+        if not n:
+            break
+        got += n
+    return buffer, got
+
+
+def _decompression_error(path, exc):
+    return ValueError(
+        f"{path}: the file is gzip-compressed but cannot be decompressed ({exc}); "
+        f"it is probably truncated or corrupt. {_FIX}"
+    )
 
 
 def _read_shape(path, data, expected_ndim):
@@ -103,22 +111,47 @@ def read_idx(path, *, expected_ndim):
         the file, the problem and what to do.
     """
     path = os.fspath(path)
-    data = _read_bytes(path)
-    shape, header = _read_shape(path, data, expected_ndim)
+    with open(path, "rb") as file:
+        compressed = file.read(2) == _GZIP_MAGIC
+        file.seek(0)
+        stream = gzip.GzipFile(fileobj=file, mode="rb") if compressed else file
+        try:
+            return _read_stream(path, stream, expected_ndim)
+        except (EOFError, OSError, zlib.error) as exc:  # OSError includes BadGzipFile
+            if not compressed:
+                raise
+            raise _decompression_error(path, exc) from exc
+
+
+def _read_stream(path, stream, expected_ndim):
+    """Header first, then exactly the data it declares: a bomb never expands."""
+    head, got = _read_exactly(stream, 4)
+    if got == 4 and head[3] in _KIND:
+        rest, more = _read_exactly(stream, 4 * head[3])
+        head, got = head + rest[:more], got + more
+    shape, header = _read_shape(path, bytes(head[:got]), expected_ndim)
     content = _CONTENT[expected_ndim]
     # Python integers: a corrupt header may declare up to 2**96 bytes.
     expected = math.prod(shape)
-    found = len(data) - header
+    if expected > MAX_IDX_BYTES:
+        raise ValueError(
+            f"{path}: its header declares {' x '.join(map(str, shape))} = {expected:,} bytes "
+            f"of {content} data, over skmnist's limit of {MAX_IDX_BYTES:,}: not an MNIST-like "
+            f"file. {_FIX}"
+        )
+    data, found = _read_exactly(stream, expected)
     if found < expected:
         raise ValueError(
             f"{path}: truncated: expected {expected:,} bytes of {content} data after the "
             f"header ({' x '.join(map(str, shape))}), found {found:,}. {_FIX}"
         )
-    if found > expected:
+    look_ahead = 1 << 16
+    _, extra = _read_exactly(stream, look_ahead)  # a little more, never the whole rest
+    if extra:
+        count = f"{extra:,}" if extra < look_ahead else f"at least {extra:,}"
         raise ValueError(
-            f"{path}: has trailing data: {found - expected:,} unexpected bytes after the "
-            f"{expected:,} bytes of {content} data the header declares "
-            f"({' x '.join(map(str, shape))}). {_FIX}"
+            f"{path}: has trailing data: {count} unexpected bytes after the {expected:,} bytes of "
+            f"{content} data the header declares ({' x '.join(map(str, shape))}). {_FIX}"
         )
-    # A copy, so that the array is writable like the ones np.load and Keras return.
-    return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(shape).copy()
+    # A bytearray: the array is writable, like the ones np.load and Keras return.
+    return np.frombuffer(data, dtype=np.uint8).reshape(shape)
