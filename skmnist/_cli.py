@@ -89,7 +89,7 @@ def _predict(args):
     for path in args.images:
         try:
             digit = prepare_digit_image(path)
-        except ValueError as exc:
+        except (ValueError, OSError, MemoryError) as exc:  # one bad file never stops the rest
             print(f"skmnist predict: error: {path}: {exc}", file=sys.stderr)
             status = 1
             continue

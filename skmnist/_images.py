@@ -46,19 +46,38 @@ def _pillow():
     return Image, ImageOps
 
 
+#: The most pixels an image may have: a 12-megapixel photo is 12e6; Pillow's own
+#: decompression-bomb limit is about 89e6. Checked from the header, before decoding.
+MAX_IMAGE_PIXELS = 40_000_000
+
+
+def _check_pixels(size, what):
+    width, height = size
+    if width * height > MAX_IMAGE_PIXELS:
+        raise ValueError(
+            f"{what} is {width} x {height} = {width * height:,} pixels, over skmnist's limit "
+            f"of {MAX_IMAGE_PIXELS:,}: a digit needs no more than a few thousand. Shrink or "
+            "crop the image first."
+        )
+
+
 def _grayscale(image):
     """Grey levels as a float array in [0, 255], from a path, a PIL image or an array."""
     Image, ImageOps = _pillow()
     if isinstance(image, (str, os.PathLike)):
+        what = repr(os.fspath(image))
         try:
             with Image.open(image) as opened:
+                _check_pixels(opened.size, f"The image {what}")  # from the header alone
                 opened.load()
                 image = opened.copy()
-        except OSError as exc:  # includes PIL.UnidentifiedImageError
+        except (OSError, Image.DecompressionBombError) as exc:  # incl. UnidentifiedImageError
             raise ValueError(
-                f"Could not read {os.fspath(image)!r} as an image: {exc}. Pass a PNG, JPEG "
-                "or other file Pillow can open."
+                f"Could not read {what} as an image: {exc}. Pass a PNG, JPEG or other file "
+                "Pillow can open."
             ) from exc
+    elif isinstance(image, Image.Image):
+        _check_pixels(image.size, "The image")
     if isinstance(image, Image.Image):
         image = ImageOps.exif_transpose(image)
         if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:

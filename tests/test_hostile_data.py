@@ -58,3 +58,52 @@ def test_an_absurd_declared_shape_is_refused_before_reading(tmp_path, n):
     path.write_bytes((2049).to_bytes(4, "big") + n.to_bytes(4, "big") + bytes(100))
     with pytest.raises(ValueError, match="over skmnist's limit"):
         read_idx(path, expected_ndim=1)
+
+
+def _png_claiming(path, width, height):
+    """A tiny valid PNG whose header claims ``width`` x ``height`` pixels (CRC fixed)."""
+    import io
+    import struct
+    import zlib
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("L", (1, 1)).save(buffer, "PNG")
+    data = bytearray(buffer.getvalue())
+    start = data.find(b"IHDR")
+    data[start + 4 : start + 12] = struct.pack(">II", width, height)
+    data[start + 17 : start + 21] = struct.pack(">I", zlib.crc32(bytes(data[start : start + 17])))
+    path.write_bytes(bytes(data))
+    return path
+
+
+@pytest.mark.parametrize("side", [8_000, 30_000])  # over our limit; over Pillow's too
+def test_huge_images_are_refused_from_their_header(tmp_path, side):
+    pytest.importorskip("PIL")
+    from skmnist import prepare_digit_image
+
+    path = _png_claiming(tmp_path / "huge.png", side, side)
+    with pytest.raises(ValueError, match="huge.png") as info:
+        prepare_digit_image(path)
+    assert "limit" in str(info.value) or "decompression bomb" in str(info.value)
+
+
+def test_predict_reports_a_bad_image_in_one_line_and_goes_on(tmp_path, trained_model_file):
+    pytest.importorskip("PIL")
+    from PIL import Image, ImageDraw
+
+    good = tmp_path / "good.png"
+    image = Image.new("L", (28, 28), "white")
+    ImageDraw.Draw(image).line([(14, 4), (14, 24)], fill="black", width=3)  # a "1"
+    image.save(good)
+    bomb = _png_claiming(tmp_path / "bomb.png", 30_000, 30_000)
+    result = subprocess.run(
+        [sys.executable, "-m", "skmnist", "predict", str(trained_model_file), str(bomb),
+         str(good)], capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if "error" in line]
+    assert len(errors) == 1 and "bomb.png" in errors[0]
+    assert result.stdout.startswith(str(good))
