@@ -124,6 +124,6 @@ def main(argv=None):
         return {"train": _train, "grid": _grid, "report": _report, "predict": _predict}[
             args.command
         ](args)
-    except (ValueError, TypeError, OSError, ImportError) as exc:
+    except (ValueError, TypeError, OSError, ImportError, MemoryError) as exc:
         print(f"skmnist {args.command}: error: {exc}", file=sys.stderr)
         return 1

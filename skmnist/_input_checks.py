@@ -11,10 +11,19 @@ from ._private_api import _check_sample_weight, _num_samples
 __all__ = ["check_hidden_layer_sizes", "encode_labels", "validate_X", "validate_X_y"]
 
 
+#: The most hidden layers a network may have (a Dense MLP rarely needs more than 6).
+MAX_HIDDEN_LAYERS = 128
+
+
 def check_hidden_layer_sizes(owner, sizes):
     """``sizes`` as a tuple of positive ints, or ValueError with an example."""
     given = sizes
     sizes = [sizes] if isinstance(sizes, Integral) else list(sizes)
+    if len(sizes) > MAX_HIDDEN_LAYERS:
+        raise ValueError(
+            f"The 'hidden_layer_sizes' parameter of {type(owner).__name__} has {len(sizes)} "
+            f"layers, more than the {MAX_HIDDEN_LAYERS} skmnist builds. Use fewer, wider layers."
+        )
     if not all(isinstance(s, Integral) and not isinstance(s, bool) and s > 0 for s in sizes):
         raise ValueError(
             f"The 'hidden_layer_sizes' parameter of {type(owner).__name__} must hold "

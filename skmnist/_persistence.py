@@ -193,7 +193,10 @@ def _open(path):
     with open(path, "rb") as file:
         head = file.read(4)
     if zipfile.is_zipfile(path):
-        return zipfile.ZipFile(path)
+        try:
+            return zipfile.ZipFile(path)
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:  # a damaged directory
+            raise refuse(path, f"the archive is damaged ({exc}).") from exc
     if head[:1] == _PICKLE_PROTOCOL:
         kind = "a pickle (or joblib) file"
     elif head[:2] in _COMPRESSED:
@@ -364,6 +367,8 @@ def _build(reader, entry):
     if not isinstance(fitted, dict):
         raise reader.corrupt(f"the fitted state of {name} is missing")
     try:
+        if cls is DenseMLPClassifier:
+            _check_declared_shapes(reader, estimator, fitted)
         estimator._set_fitted_state(reader.state(fitted))
     except (KeyError, AttributeError) as exc:
         raise reader.corrupt(f"the fitted state of {name} is incomplete ({exc!r})") from exc
@@ -378,6 +383,35 @@ def _build(reader, entry):
             raise reader.corrupt(f"unknown output transform {transform!r} for {name}")
         estimator.set_output(transform=transform)
     return estimator
+
+
+def _check_declared_shapes(reader, clf, fitted):
+    """The weights' shapes, as the arrays' headers declare them, against the parameters:
+    before any array is read or any network built, so that memory follows the model."""
+    from ._input_checks import check_hidden_layer_sizes
+
+    n_features = fitted.get("n_features_in_")
+    if isinstance(n_features, bool) or not isinstance(n_features, int) or n_features < 1:
+        raise reader.corrupt(f"invalid n_features_in_ {n_features!r}")
+    classes = reader.header(fitted.get("classes_"))[0]
+    if len(classes) != 1:
+        raise reader.corrupt(f"classes_ declares the shape {classes}, not a list of labels")
+    units = [n_features, *check_hidden_layer_sizes(clf, clf.hidden_layer_sizes), *classes]
+    shapes = {"coefs_": list(zip(units[:-1], units[1:])), "intercepts_": [(b,) for b in units[1:]]}
+    for key, expected in shapes.items():
+        entries = fitted.get(key)
+        declared = [reader.header(e)[0] for e in entries] if isinstance(entries, list) else None
+        if declared != expected:
+            raise reader.corrupt(
+                f"{key} declares shapes {declared}, but the parameters make {expected}"
+            )
+    allowed = {(), *shapes["coefs_"], *shapes["intercepts_"]}
+    state = fitted.get("optimizer_state") or []
+    if not isinstance(state, list) or len(state) > 1 + 3 * 2 * len(shapes["coefs_"]):
+        raise reader.corrupt("the optimizer state has more variables than any optimizer keeps")
+    for entry in state:
+        if reader.header(entry)[0] not in allowed:
+            raise reader.corrupt("the optimizer state holds a variable the network has no use for")
 
 
 def load(path):

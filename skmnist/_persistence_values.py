@@ -114,7 +114,7 @@ def _builtin_optimizers():
         for name, cls in vars(keras.optimizers).items()
         if isinstance(cls, type)
         and issubclass(cls, keras.optimizers.Optimizer)
-        and cls is not keras.optimizers.Optimizer
+        and cls not in (keras.optimizers.Optimizer, keras.optimizers.LossScaleOptimizer)
     }
 
 
@@ -201,6 +201,12 @@ class Reader:
     def corrupt(self, what):
         return refuse(self.path, f"{what}; the file is corrupt or was modified.")
 
+    def header(self, entry):
+        """The (shape, dtype) an array entry declares, checked, without reading its data."""
+        if not isinstance(entry, dict) or entry.get("array") not in self.checksums:
+            raise self.corrupt(f"bad array reference {entry!r}")
+        return self._check_header(entry["array"])
+
     def _check_header(self, name):
         """The member's .npy header: a plain dtype and a shape whose size is the member's."""
         info = self.zf.getinfo(name)
@@ -221,6 +227,7 @@ class Reader:
                 f"{name} declares {shape} values of {dtype} ({n_bytes:,} bytes) but holds "
                 f"{info.file_size - header:,} bytes"
             )
+        return tuple(shape), dtype
 
     def array(self, entry):
         if not isinstance(entry, dict) or entry.get("array") not in self.checksums:

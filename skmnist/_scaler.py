@@ -294,8 +294,19 @@ class PixelScaler(CallbackSupportMixin, TransformerMixin, BaseEstimator):
     def _set_fitted_state(self, state):
         """Become fitted from :meth:`_get_fitted_state`'s values (for skmnist.load)."""
         self._validate_params()
-        self.n_features_in_ = int(state["n_features_in_"])
-        self.image_shape_ = tuple(int(v) for v in state["image_shape_"])
+        n_features, shape = state["n_features_in_"], state["image_shape_"]
+        if not (
+            isinstance(n_features, int) and not isinstance(n_features, bool) and n_features > 0
+            and isinstance(shape, list) and len(shape) == 2
+            and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in shape)
+            and shape[0] * shape[1] == n_features
+        ):
+            raise ValueError(
+                f"n_features_in_ and image_shape_ must be a positive number of pixels and "
+                f"the (height, width) holding them; got {n_features!r} and {shape!r}."
+            )
+        self.n_features_in_ = n_features
+        self.image_shape_ = tuple(shape)
         if "feature_names_in_" in state:
             self.feature_names_in_ = np.asarray([str(v) for v in state["feature_names_in_"]],
                                                 dtype=object)

@@ -122,7 +122,7 @@ def test_save_refuses_a_pipeline_with_memory(tmp_path):
         ("scale", "params", "center", "no", "center"),
         ("mlp", "params", "batch_size", 2**31, "batch_size"),
         ("mlp", "fitted", "seed", -1, "seed must be an integer"),
-        ("mlp", "fitted", "n_features_in_", float("inf"), "n_features_in_ must be an integer"),
+        ("mlp", "fitted", "n_features_in_", float("inf"), "n_features_in_"),
         ("mlp", "fitted", "n_iter_", [1], "n_iter_ must be an integer"),
     ],
 )
@@ -175,8 +175,11 @@ def test_arrays_of_no_size_or_other_types_are_refused_before_they_are_read(pipe_
 def test_one_array_referenced_twice_is_refused(pipe_file, tmp_path):
     members = _members(pipe_file)
     manifest = _manifest(members)
-    fitted = _steps(manifest)["mlp"]["fitted"]
-    fitted["intercepts_"][0] = dict(fitted["coefs_"][0])
+    state = _steps(manifest)["mlp"]["fitted"]["optimizer_state"]
+    shapes = [np.load(io.BytesIO(members[entry["array"]])).shape for entry in state]
+    i, j = next((i, j) for i in range(len(state)) for j in range(i + 1, len(state))
+                if shapes[i] == shapes[j])  # Adam's two moments of one kernel
+    state[j] = dict(state[i])
     path = _write(tmp_path / "twice.skmnist", members, manifest=manifest)
     _refused(path, "referenced more than once")
 
@@ -276,3 +279,162 @@ def test_decompression_bombs_are_refused_before_they_expand(pipe_file, tmp_path,
     assert "ValueError: " + str(path) in out and "decompression bomb" in out
     peak = float(out.split("peak_mib")[1])
     assert peak < 300 and seconds < 20
+
+
+# -- the whole battery in one fresh process: error, peak memory and time of each file ------------
+
+
+def _craft_battery(folder, pipe_file):
+    """Every hostile case as a file in ``folder``; returns {case: path}."""
+    members = _members(pipe_file)
+    files = {}
+
+    def case(name, change=None, **write):
+        manifest = _manifest(members)
+        new_members = dict(members)
+        if change is not None:
+            new_members = change(manifest, new_members) or new_members
+            write.setdefault("manifest", manifest)
+        files[name] = _write(folder / f"{name}.skmnist", new_members, **write)
+
+    def set_(step, where, key, value):
+        def change(manifest, _):
+            target = _steps(manifest)[step] if step else manifest["model"]
+            (target[where] if where else target)[key] = value
+        return change
+
+    def replace_array(step, key, data, index=None):
+        def change(manifest, new_members):
+            entry = _steps(manifest)[step]["fitted"][key]
+            entry = entry[index] if index is not None else entry
+            return _with_array(new_members, manifest, entry["array"], data)
+        return change
+
+    def header_only(dtype, shape):
+        buffer = io.BytesIO()
+        np.lib.format.write_array_header_1_0(
+            buffer, {"descr": np.dtype(dtype).str, "fortran_order": False, "shape": shape})
+        return buffer.getvalue()
+
+    def referenced_39_times(manifest, new_members):
+        fitted = _steps(manifest)["mlp"]["fitted"]
+        big = _npy(np.zeros((4096, 4096), np.float32))
+        new_members = _with_array(new_members, manifest, fitted["coefs_"][0]["array"], big)
+        fitted["coefs_"] = [dict(fitted["coefs_"][0]) for _ in range(39)]
+        return new_members
+
+    def nan_weights(manifest, new_members):
+        name = _steps(manifest)["mlp"]["fitted"]["coefs_"][0]["array"]
+        weights = np.load(io.BytesIO(members[name]))
+        weights[0, 0] = np.nan
+        return _with_array(new_members, manifest, name, _npy(weights))
+
+    cache = folder / "cache"
+    cache.mkdir()
+    case("pipeline_memory", lambda m, _: m["model"]["params"].__setitem__("memory", str(cache)))
+    case("scaler_center_no", set_("scale", "params", "center", "no"))
+    case("batch_size_2_31", set_("mlp", "params", "batch_size", 2**31))
+    case("negative_seed", set_("mlp", "fitted", "seed", -1))
+    case("infinite_n_features", set_("mlp", "fitted", "n_features_in_", float("inf")))
+    case("thousand_layers", set_("mlp", "params", "hidden_layer_sizes", {"tuple": [1] * 1000}))
+    case("loss_scale_optimizer", set_("mlp", "params", "optimizer",
+                                      {"keras_optimizer": {"class_name": "LossScaleOptimizer",
+                                                           "config": {}}}))
+    case("class_name_as_list", set_(None, None, "class", ["Pipeline"]))
+    case("unknown_output", set_("scale", None, "output", {"transform": "../../etc"}))
+    case("nan_weights", nan_weights)
+    case("duplicate_classes", replace_array("mlp", "classes_", _npy(np.array([0, 0, 2]))))
+    case("2d_classes", replace_array("mlp", "classes_", _npy(np.array([[0, 1, 2]]))))
+    case("nan_classes", replace_array("mlp", "classes_", _npy(np.array([0.0, 1.0, np.nan]))))
+    case("S0_huge_shape", replace_array("mlp", "coefs_", header_only("|S0", (10**9, 10**6)), 0))
+    case("U0_classes", replace_array("mlp", "classes_", header_only("<U0", (10**9,))))
+    case("complex_weights", replace_array("mlp", "coefs_", _npy(np.zeros((16, 8), np.complex64)), 0))
+    case("array_referenced_39_times", referenced_39_times)
+    case("trailing_space_checksum", lambda m, mem: mem.__setitem__(
+        MANIFEST_CHECKSUM, (hashlib.sha256(mem[MANIFEST]).hexdigest() + "  \n").encode()) or mem)
+    files["trailing_space_checksum"] = _write(
+        folder / "trailing_space_checksum.skmnist",
+        dict(members, **{MANIFEST_CHECKSUM: members[MANIFEST_CHECKSUM][:-1] + b"  \n"}))
+    case("deep_json", manifest=b"[" * 100_000 + b"]" * 100_000)
+    name = next(n for n in members if n.startswith("arrays/"))
+    with pytest.warns(UserWarning):
+        case("duplicate_member", duplicate=name)
+    case("encrypted_member", encrypt=name)
+    for bomb, member, n_bytes in [("array_bomb", "arrays/0.npy", 1 << 30),
+                                  ("manifest_bomb", MANIFEST, 64 << 20)]:
+        path = folder / f"{bomb}.skmnist"
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+            for other, data in members.items():
+                if other != member:
+                    zf.writestr(other, data)
+            _zeros_member(zf, member, n_bytes)
+        files[bomb] = path
+    return files
+
+
+BATTERY_RUNNER = textwrap.dedent("""
+    import json, resource, sys, time
+    from skmnist import load
+    load(sys.argv[1])  # a normal file first: TensorFlow imported, the network built
+    with open("/proc/self/status") as status:
+        size = next(int(l.split()[1]) for l in status if l.startswith("VmSize")) * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (size + (2 << 30), size + (2 << 30)))
+    results = {}
+    for name, path in json.loads(sys.argv[2]).items():
+        with open("/proc/self/clear_refs", "w") as refs:
+            refs.write("5")  # reset the peak of resident memory
+        with open("/proc/self/status") as status:
+            before = next(int(l.split()[1]) for l in status if l.startswith("VmRSS"))
+        start = time.perf_counter()
+        try:
+            load(path)
+            error = None
+        except BaseException as exc:
+            error = f"{type(exc).__name__}: {exc}"
+        seconds = time.perf_counter() - start
+        with open("/proc/self/status") as status:
+            peak = next(int(l.split()[1]) for l in status if l.startswith("VmHWM"))
+        results[name] = {"error": error, "seconds": seconds, "peak_mib": (peak - before) / 1024}
+    print(json.dumps(results))
+""")
+
+
+def test_every_hostile_file_is_refused_in_bounded_memory_and_time(pipe_file, tmp_path, capsys):
+    files = _craft_battery(tmp_path, pipe_file)
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    result = subprocess.run(
+        [sys.executable, "-c", BATTERY_RUNNER, str(pipe_file),
+         json.dumps({name: str(path) for name, path in files.items()})],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    results = json.loads(result.stdout.strip().splitlines()[-1])
+    with capsys.disabled():  # the table for the record (pytest -s shows it too)
+        print("\n| file | error | peak MiB | seconds |\n|---|---|---:|---:|")
+        for name, outcome in results.items():
+            message = (outcome["error"] or "").replace(str(tmp_path) + "/", "")
+            print(f"| {name} | {message[:110]} | {outcome['peak_mib']:.1f} | "
+                  f"{outcome['seconds']:.2f} |")
+    for name, outcome in results.items():
+        assert outcome["error"] is not None, f"{name} loaded"
+        assert outcome["error"].startswith(f"ValueError: {files[name]}:"), (name, outcome)
+        assert outcome["peak_mib"] < 100 and outcome["seconds"] < 5, (name, outcome)
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before  # nothing written
+    assert list((tmp_path / "cache").iterdir()) == []
+
+
+def test_a_damaged_central_directory_is_a_value_error_naming_the_file(pipe_file, tmp_path):
+    data = bytearray(open(pipe_file, "rb").read())
+    start = data.rfind(b"PK\x01\x02")
+    data[start : start + 4] = b"XX\x01\x02"
+    path = tmp_path / "damaged.skmnist"
+    path.write_bytes(bytes(data))
+    _refused(path, "damaged")
+
+
+def test_a_pixel_scaler_with_an_impossible_image_shape_is_refused(pipe_file, tmp_path):
+    members = _members(pipe_file)
+    manifest = _manifest(members)
+    _steps(manifest)["scale"]["fitted"]["image_shape_"] = [10**9, 10**9]
+    path = _write(tmp_path / "shape.skmnist", members, manifest=manifest)
+    _refused(path, "image_shape_")

@@ -311,7 +311,7 @@ def test_parameters_that_do_not_fit_the_weights_are_refused_naming_the_file(fitt
     clf, _, _ = fitted_clf
     path = save(clf, tmp_path / "clf.skmnist")
     for key, value, message in [
-        ("hidden_layer_sizes", {"tuple": [16, 9]}, "saved weights do not fit"),
+        ("hidden_layer_sizes", {"tuple": [16, 9]}, "coefs_ declares shapes .* but the parameters make"),
         ("activation", "swish", "activation"),
     ]:
         manifest = _manifest(path)
@@ -319,7 +319,7 @@ def test_parameters_that_do_not_fit_the_weights_are_refused_naming_the_file(fitt
         _rewrite(path, {MANIFEST: json.dumps(manifest).encode()}, fix_manifest_checksum=True)
         with pytest.raises(ValueError, match=message) as info:
             load(path)
-        assert str(info.value).startswith(f"{path}: cannot rebuild DenseMLPClassifier")
+        assert str(info.value).startswith(f"{path}: ")
         save(clf, path)
 
 
