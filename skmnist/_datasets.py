@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils import Bunch
 
-from ._idx import read_idx
+from ._idx import MAX_IDX_BYTES, read_idx
 
 __all__ = ["load_mnist"]
 
@@ -119,13 +119,37 @@ def _read_folder(folder):
     return None
 
 
+def _check_npz_members(path):
+    """Each array's .npy header against its member's size, before NumPy allocates it."""
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            if info.file_size > MAX_IDX_BYTES:
+                raise ValueError(
+                    f"{info.filename} would expand to {info.file_size:,} bytes, over the "
+                    f"limit of {MAX_IDX_BYTES:,}"
+                )
+            with archive.open(info) as member:
+                version = np.lib.format.read_magic(member)
+                read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                               else np.lib.format.read_array_header_2_0)
+                shape, _, dtype = read_header(member, max_header_size=1024)
+                size = int(np.prod(shape, dtype=object)) * dtype.itemsize
+                if size != info.file_size - member.tell():
+                    raise ValueError(
+                        f"{info.filename} declares {shape} values of {dtype} but holds "
+                        f"{info.file_size - member.tell():,} bytes"
+                    )
+
+
 def _read_npz(path):
     try:
+        _check_npz_members(path)
         with np.load(path, allow_pickle=False) as archive:
             files = archive.files
             arrays = {key: archive[name] for key, name in NPZ_KEYS.items() if name in files}
-    except (OSError, EOFError, ValueError, zipfile.BadZipFile, zlib.error) as exc:
-        # Not an archive, a cut or corrupt one, or one holding pickled objects.
+    except (OSError, EOFError, ValueError, TypeError, SyntaxError, zipfile.BadZipFile,
+            zlib.error) as exc:
+        # Not an archive, a cut, corrupt or crafted one, or one holding pickled objects.
         raise ValueError(
             f"{path}: cannot be read as Keras' MNIST archive ({exc}). {_FIX}"
         ) from exc

@@ -19,6 +19,7 @@ user's image is dark ink on light paper, of any size, with the digit anywhere;
 """
 
 import os
+import warnings
 
 import numpy as np
 from scipy import ndimage
@@ -67,7 +68,10 @@ def _grayscale(image):
     if isinstance(image, (str, os.PathLike)):
         what = repr(os.fspath(image))
         try:
-            with Image.open(image) as opened:
+            with warnings.catch_warnings():  # the limit below is lower than Pillow's warning
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                opened = Image.open(image)
+            with opened:
                 _check_pixels(opened.size, f"The image {what}")  # from the header alone
                 opened.load()
                 image = opened.copy()

@@ -23,9 +23,11 @@ def _gzip_bomb(path, header, n_zeros):
 
 
 def _read_bounded(path, expected_ndim):
-    """read_idx in a fresh process; its output, and its peak memory in MiB (VmHWM)."""
+    """read_idx in a fresh process limited to 1 GiB of address space; its output, and
+    its peak memory in MiB (VmHWM)."""
     code = textwrap.dedent(f"""
-        import time
+        import resource, time
+        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
         start = time.perf_counter()
         from skmnist._idx import read_idx
         try:
@@ -78,7 +80,7 @@ def _png_claiming(path, width, height):
     return path
 
 
-@pytest.mark.parametrize("side", [8_000, 30_000])  # over our limit; over Pillow's too
+@pytest.mark.parametrize("side", [8_000, 13_000, 30_000])  # ours; Pillow's warning; its error
 def test_huge_images_are_refused_from_their_header(tmp_path, side):
     pytest.importorskip("PIL")
     from skmnist import prepare_digit_image
@@ -107,3 +109,23 @@ def test_predict_reports_a_bad_image_in_one_line_and_goes_on(tmp_path, trained_m
     errors = [line for line in result.stderr.splitlines() if "error" in line]
     assert len(errors) == 1 and "bomb.png" in errors[0]
     assert result.stdout.startswith(str(good))
+
+
+def test_a_crafted_mnist_npz_is_refused_before_numpy_allocates_it(tmp_path):
+    import io
+    import zipfile
+
+    import numpy as np
+
+    from skmnist import load_mnist
+
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        header, {"descr": "|u1", "fortran_order": False, "shape": (10**7, 10**6)})
+    folder = tmp_path / "npz"
+    folder.mkdir()
+    with zipfile.ZipFile(folder / "mnist.npz", "w") as archive:
+        for name in ("x_train", "y_train", "x_test", "y_test"):
+            archive.writestr(f"{name}.npy", header.getvalue())  # 10 TB declared, 128 bytes held
+    with pytest.raises(ValueError, match="mnist.npz: cannot be read.*declares"):
+        load_mnist(folder, download=False)

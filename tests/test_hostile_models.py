@@ -281,6 +281,45 @@ def test_decompression_bombs_are_refused_before_they_expand(pipe_file, tmp_path,
     assert peak < 300 and seconds < 20
 
 
+def _compression_99(path, name):
+    """Mark member ``name`` as compressed by method 99 (AE-x), which zipfile cannot read."""
+    data = bytearray(path.read_bytes())
+    # (signature, offset of the method, of the name's length, of the name)
+    for signature, offset, length_at, name_at in ((b"PK\x03\x04", 8, 26, 30),
+                                                  (b"PK\x01\x02", 10, 28, 46)):
+        start = 0
+        while (start := data.find(signature, start)) != -1:
+            length = int.from_bytes(data[start + length_at : start + length_at + 2], "little")
+            if data[start + name_at : start + name_at + length] == name.encode():
+                data[start + offset : start + offset + 2] = (99).to_bytes(2, "little")
+            start += 4
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_a_member_compressed_by_an_unknown_method_is_refused(pipe_file, tmp_path):
+    members = _members(pipe_file)
+    name = next(n for n in members if n.startswith("arrays/"))
+    path = _compression_99(_write(tmp_path / "c99.skmnist", members), name)
+    _refused(path, "compression method 99")
+
+
+def test_the_command_line_reports_a_hostile_model_in_one_line(pipe_file, tmp_path):
+    members = _members(pipe_file)
+    manifest = _manifest(members)
+    manifest["model"]["params"]["memory"] = str(tmp_path)
+    path = _write(tmp_path / "evil.skmnist", members, manifest=manifest)
+    image = tmp_path / "digit.png"
+    image.write_bytes(b"not even an image")
+    result = subprocess.run([sys.executable, "-m", "skmnist", "predict", str(path), str(image)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [
+        line for line in result.stderr.strip().splitlines() if line.startswith("skmnist predict: error: ")
+    ] and len(result.stderr.strip().splitlines()) == 1
+    assert str(path) in result.stderr and "memory" in result.stderr
+
+
 # -- the whole battery in one fresh process: error, peak memory and time of each file ------------
 
 
@@ -360,6 +399,8 @@ def _craft_battery(folder, pipe_file):
     with pytest.warns(UserWarning):
         case("duplicate_member", duplicate=name)
     case("encrypted_member", encrypt=name)
+    files["compression_method_99"] = _compression_99(
+        _write(folder / "compression_method_99.skmnist", members), name)
     for bomb, member, n_bytes in [("array_bomb", "arrays/0.npy", 1 << 30),
                                   ("manifest_bomb", MANIFEST, 64 << 20)]:
         path = folder / f"{bomb}.skmnist"
