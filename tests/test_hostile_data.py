@@ -83,12 +83,27 @@ def _png_claiming(path, width, height):
 @pytest.mark.parametrize("side", [8_000, 13_000, 30_000])  # ours; Pillow's warning; its error
 def test_huge_images_are_refused_from_their_header(tmp_path, side):
     pytest.importorskip("PIL")
-    from skmnist import prepare_digit_image
-
     path = _png_claiming(tmp_path / "huge.png", side, side)
-    with pytest.raises(ValueError, match="huge.png") as info:
-        prepare_digit_image(path)
-    assert "limit" in str(info.value) or "decompression bomb" in str(info.value)
+    code = textwrap.dedent(f"""
+        import resource, time
+        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+        start = time.perf_counter()
+        from skmnist import prepare_digit_image
+        try:
+            prepare_digit_image({str(path)!r})
+        except ValueError as exc:
+            print("ValueError:", exc)
+        print("seconds", time.perf_counter() - start)
+        with open("/proc/self/status") as status:
+            print("peak_mib", next(int(l.split()[1]) for l in status if l.startswith("VmHWM")) / 1024)
+    """)
+    result = subprocess.run([sys.executable, "-W", "error::UserWarning", "-c", code],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert out.startswith("ValueError:") and "huge.png" in out.splitlines()[0]
+    assert "limit" in out or "decompression bomb" in out
+    assert float(out.split("peak_mib")[1]) < 200 and float(out.split("seconds")[1].split()[0]) < 5
 
 
 def test_predict_reports_a_bad_image_in_one_line_and_goes_on(tmp_path, trained_model_file):
