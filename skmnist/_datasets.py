@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils import Bunch
 
+from ._files import npy_header
 from ._idx import MAX_IDX_BYTES, read_idx
 
 __all__ = ["load_mnist"]
@@ -129,16 +130,10 @@ def _check_npz_members(path):
                     f"limit of {MAX_IDX_BYTES:,}"
                 )
             with archive.open(info) as member:
-                version = np.lib.format.read_magic(member)
-                read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
-                               else np.lib.format.read_array_header_2_0)
-                shape, _, dtype = read_header(member, max_header_size=1024)
-                size = int(np.prod(shape, dtype=object)) * dtype.itemsize
-                if size != info.file_size - member.tell():
-                    raise ValueError(
-                        f"{info.filename} declares {shape} values of {dtype} but holds "
-                        f"{info.file_size - member.tell():,} bytes"
-                    )
+                try:
+                    npy_header(member, info.file_size)
+                except ValueError as exc:
+                    raise ValueError(f"{info.filename}: {exc}") from exc
 
 
 def _read_npz(path):

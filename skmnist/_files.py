@@ -1,8 +1,33 @@
-"""Small file-system helpers shared by the modules that write files."""
+"""Small file helpers shared by the modules that write and read files."""
 
 import os
 
-__all__ = ["usual_permissions"]
+__all__ = ["npy_header", "usual_permissions"]
+
+
+def npy_header(member, data_size):
+    """The (shape, dtype) of the ``.npy`` stream ``member``, checked before its data is read.
+
+    ``data_size`` is the size of the whole stream (a zip member's ``file_size``);
+    the data the header declares must fill exactly the rest of it, so that a
+    tiny file cannot make NumPy allocate a huge array. ValueError otherwise.
+    """
+    import numpy as np
+
+    try:
+        version = np.lib.format.read_magic(member)
+        read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                       else np.lib.format.read_array_header_2_0)
+        shape, _, dtype = read_header(member, max_header_size=1024)
+    except (ValueError, TypeError, SyntaxError, OverflowError) as exc:
+        raise ValueError(f"not a plain NumPy array ({exc})") from exc
+    declared = int(np.prod(shape, dtype=object)) * dtype.itemsize
+    held = data_size - member.tell()
+    if declared != held:
+        raise ValueError(
+            f"declares {shape} values of {dtype} ({declared:,} bytes) but holds {held:,} bytes"
+        )
+    return tuple(shape), dtype
 
 
 def usual_permissions(path):
