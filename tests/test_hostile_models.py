@@ -21,7 +21,12 @@ import numpy as np
 import pytest
 
 from skmnist import DenseMLPClassifier, load, make_mlp_pipeline, save
-from skmnist._persistence import MANIFEST, MANIFEST_CHECKSUM, MAX_MANIFEST_BYTES, MAX_MEMBER_BYTES
+from skmnist._persistence_archive import (
+    MANIFEST,
+    MANIFEST_CHECKSUM,
+    MAX_MANIFEST_BYTES,
+    MAX_MEMBER_BYTES,
+)
 
 FAST = dict(hidden_layer_sizes=(8,), epochs=1, batch_size=32, random_state=0)
 

@@ -16,7 +16,7 @@ from sklearn.model_selection import GridSearchCV
 import skmnist
 from skmnist import DenseMLPClassifier, load, make_mlp_pipeline, save
 from skmnist._keras import keras
-from skmnist._persistence import FORMAT_VERSION, MANIFEST, MANIFEST_CHECKSUM
+from skmnist._persistence_archive import FORMAT_VERSION, MANIFEST, MANIFEST_CHECKSUM
 
 FAST = dict(hidden_layer_sizes=(16, 8), epochs=3, batch_size=32, random_state=0)
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
