@@ -2,7 +2,27 @@
 
 import os
 
-__all__ = ["npy_header", "usual_permissions"]
+__all__ = ["npy_header", "usual_permissions", "user_stacklevel"]
+
+
+def user_stacklevel():
+    """The ``stacklevel`` that attributes a warning to the user's line.
+
+    The number of frames, from the caller of this function's caller (the one
+    that calls ``warnings.warn``) outwards, up to the first frame outside
+    skmnist, scikit-learn and joblib: the user's own code, whatever path
+    (a Pipeline, a search, cross-validation) led into skmnist.
+    """
+    import inspect
+
+    # level 1 is the frame calling warnings.warn; 2 its caller, where the walk starts
+    frame, level = inspect.currentframe().f_back.f_back, 2
+    while frame is not None:
+        name = frame.f_globals.get("__name__", "")
+        if not name.startswith(("skmnist.", "sklearn.", "joblib.")) and name != "skmnist":
+            return level
+        frame, level = frame.f_back, level + 1
+    return 1
 
 
 def npy_header(member, data_size):

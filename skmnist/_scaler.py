@@ -8,6 +8,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.callback import CallbackSupportMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._files import user_stacklevel
 from ._private_api import _check_feature_names_in, _fit_context
 
 __all__ = ["PixelScaler"]
@@ -253,7 +254,7 @@ class PixelScaler(CallbackSupportMixin, TransformerMixin, BaseEstimator):
                     "or the uint8 arrays load_mnist returns), or leave PixelScaler out and "
                     "give the scaled data to DenseMLPClassifier directly.",
                     UserWarning,
-                    stacklevel=4,
+                    stacklevel=user_stacklevel(),
                 )
         return X, image_shape
 
@@ -275,12 +276,43 @@ class PixelScaler(CallbackSupportMixin, TransformerMixin, BaseEstimator):
         self : PixelScaler
             The fitted transformer.
         """
+        self._fit(X, y)
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_transform(self, X, y=None):
+        """Fit to the images, then flatten and scale them, checking them once.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, height, width), \
+                (n_samples, height, width, 1) or (n_samples, n_pixels)
+            Grey-scale images with intensities in ``[0, 255]``.
+
+        y : None
+            Ignored; present for API consistency.
+
+        Returns
+        -------
+        X_scaled : ndarray of shape (n_samples, n_pixels), dtype float32
+            The scaled pixels, one row per image.
+        """
+        return self._scale(self._fit(X, y))
+
+    def _fit(self, X, y):
+        """Check the images (warning at most once), remember their shape; the checked X."""
         callback_ctx = self._init_callback_context()
         callback_ctx.call_on_fit_task_begin(estimator=self, X=X, y=y)
-        X, image_shape = self._validate_pixels(X, reset=True)
-        self.image_shape_ = image_shape or _square_shape(X.shape[1])
+        X_checked, image_shape = self._validate_pixels(X, reset=True)
+        self.image_shape_ = image_shape or _square_shape(X_checked.shape[1])
         callback_ctx.call_on_fit_task_end(estimator=self, X=X, y=y)
-        return self
+        return X_checked
+
+    def _scale(self, X):
+        X_scaled = np.divide(X, np.float32(MAX_PIXEL), dtype=np.float32)
+        if self.center:
+            X_scaled -= np.float32(0.5)
+        return X_scaled
 
     def _get_fitted_state(self):
         """The fitted attributes as plain values (for skmnist.save)."""
@@ -329,10 +361,7 @@ class PixelScaler(CallbackSupportMixin, TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X, _ = self._validate_pixels(X, reset=False)
-        X_scaled = np.divide(X, np.float32(MAX_PIXEL), dtype=np.float32)
-        if self.center:
-            X_scaled -= np.float32(0.5)
-        return X_scaled
+        return self._scale(X)
 
     def get_feature_names_out(self, input_features=None):
         """Names of the output pixels.

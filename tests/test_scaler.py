@@ -1,3 +1,4 @@
+import sys
 import warnings
 
 import numpy as np
@@ -15,7 +16,27 @@ from skmnist import PixelScaler
 
 @parametrize_with_checks([PixelScaler(), PixelScaler(center=True)])
 def test_scikit_learn_estimator_checks(estimator, check):
-    check(estimator)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        check(estimator)
+    # some checks pass data in [0, 1], which PixelScaler rightly warns about
+    for warning in caught:
+        assert "the images look already scaled" in str(warning.message), warning
+
+
+def test_the_already_scaled_warning_comes_once_per_call_from_the_users_line():
+    from skmnist import make_mlp_pipeline
+
+    X = np.random.RandomState(0).rand(30, 4, 4)  # already scaled: the mistake warned about
+    y = np.arange(30) % 3
+    pipe = make_mlp_pipeline(hidden_layer_sizes=(4,), epochs=1, random_state=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        line = sys._getframe().f_lineno + 1
+        pipe.fit(X, y)
+        pipe.score(X, y)
+    ours = [w for w in caught if "already scaled" in str(w.message)]
+    assert [(w.filename, w.lineno) for w in ours] == [(__file__, line), (__file__, line + 1)]
 
 
 @pytest.fixture
