@@ -11,6 +11,7 @@ import skmnist  # noqa: E402
 
 project = "skmnist"
 author = "the skmnist developers"
+copyright = f"2026, {author}"
 release = version = skmnist.__version__
 
 extensions = [
