@@ -90,7 +90,10 @@ def _predict(args):
         try:
             digit = prepare_digit_image(path)
         except (ValueError, OSError, MemoryError) as exc:  # one bad file never stops the rest
-            print(f"skmnist predict: error: {path}: {exc}", file=sys.stderr)
+            message = _plain(exc)
+            if not message.startswith(str(path)):
+                message = f"{path}: {message}"
+            print(f"skmnist predict: error: {message}", file=sys.stderr)
             status = 1
             continue
         proba = model.predict_proba(digit[np.newaxis])[0]
@@ -125,5 +128,12 @@ def main(argv=None):
             args.command
         ](args)
     except (ValueError, TypeError, OSError, ImportError, MemoryError) as exc:
-        print(f"skmnist {args.command}: error: {exc}", file=sys.stderr)
+        print(f"skmnist {args.command}: error: {_plain(exc)}", file=sys.stderr)
         return 1
+
+
+def _plain(exc):
+    """The error in plain words: a file's path and its problem, without ``[Errno 2]``."""
+    if isinstance(exc, OSError) and exc.filename is not None and exc.strerror:
+        return f"{exc.filename}: {exc.strerror}"
+    return str(exc)

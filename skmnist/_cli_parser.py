@@ -203,7 +203,8 @@ def _add_report_and_predict(commands):
     )
     report.add_argument("model", metavar="MODEL", help="a model file written by skmnist train")
     report.add_argument(
-        "--output", metavar="DIR", required=True, help="folder to write the report into"
+        "--output", metavar="DIR", default="skmnist-report",
+        help="folder to write the report into (default: %(default)s)"
     )
     report.add_argument(
         "--data-dir",

@@ -127,3 +127,18 @@ def test_train_fits_reports_and_saves_without_tensorflow_noise(mnist, tmp_path):
 
     pipe = load(output)
     assert pipe.predict(X_test[:5]).shape == (5,)
+
+
+@pytest.mark.parametrize("command", ["report", "predict"])
+def test_a_missing_model_file_is_one_plain_line(tmp_path, capsys, command, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    args = [command, "missing.skmnist"] + (["digit.png"] if command == "predict" else [])
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert err == f"skmnist {command}: error: missing.skmnist: No such file or directory\n"
+
+
+def test_report_writes_into_a_default_folder():
+    from skmnist._cli_parser import build_parser
+
+    assert build_parser().parse_args(["report", "model.skmnist"]).output == "skmnist-report"
