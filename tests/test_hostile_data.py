@@ -3,11 +3,11 @@
 import gzip
 import subprocess
 import sys
-import textwrap
 
 import pytest
 
 from skmnist._idx import MAX_IDX_BYTES, read_idx
+from tests._bounded import run_bounded
 
 LABELS_HEADER = (2049).to_bytes(4, "big") + (10).to_bytes(4, "big")
 
@@ -23,26 +23,11 @@ def _gzip_bomb(path, header, n_zeros):
 
 
 def _read_bounded(path, expected_ndim):
-    """read_idx in a fresh process limited to 1 GiB of address space; its output, and
-    its peak memory in MiB (VmHWM)."""
-    code = textwrap.dedent(f"""
-        import resource, time
-        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
-        start = time.perf_counter()
-        from skmnist._idx import read_idx
-        try:
-            read_idx({str(path)!r}, expected_ndim={expected_ndim})
-        except ValueError as exc:
-            print("ValueError:", exc)
-        print("seconds", time.perf_counter() - start)
-        with open("/proc/self/status") as status:
-            print("peak_mib", next(int(l.split()[1]) for l in status if l.startswith("VmHWM")) / 1024)
-    """)
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=60)
-    assert result.returncode == 0, result.stderr
-    out = result.stdout
-    return out, float(out.split("peak_mib")[1]), float(out.split("seconds")[1].split()[0])
+    """read_idx in a fresh process limited to 1 GiB: output, peak MiB, seconds."""
+    out, seconds, peak = run_bounded(
+        f"from skmnist._idx import read_idx; read_idx({str(path)!r}, expected_ndim={expected_ndim})"
+    )
+    return out, peak, seconds
 
 
 def test_a_gzip_bomb_is_never_decompressed_past_what_its_header_declares(tmp_path):
@@ -84,26 +69,13 @@ def _png_claiming(path, width, height):
 def test_huge_images_are_refused_from_their_header(tmp_path, side):
     pytest.importorskip("PIL")
     path = _png_claiming(tmp_path / "huge.png", side, side)
-    code = textwrap.dedent(f"""
-        import resource, time
-        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
-        start = time.perf_counter()
-        from skmnist import prepare_digit_image
-        try:
-            prepare_digit_image({str(path)!r})
-        except ValueError as exc:
-            print("ValueError:", exc)
-        print("seconds", time.perf_counter() - start)
-        with open("/proc/self/status") as status:
-            print("peak_mib", next(int(l.split()[1]) for l in status if l.startswith("VmHWM")) / 1024)
-    """)
-    result = subprocess.run([sys.executable, "-W", "error::UserWarning", "-c", code],
-                            capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
-    out = result.stdout
+    out, seconds, peak = run_bounded(
+        f"from skmnist import prepare_digit_image; prepare_digit_image({str(path)!r})",
+        python_options=["-W", "error::UserWarning"],
+    )
     assert out.startswith("ValueError:") and "huge.png" in out.splitlines()[0]
     assert "limit" in out or "decompression bomb" in out
-    assert float(out.split("peak_mib")[1]) < 200 and float(out.split("seconds")[1].split()[0]) < 5
+    assert peak < 200 and seconds < 5
 
 
 def test_predict_reports_a_bad_image_in_one_line_and_goes_on(tmp_path, trained_model_file):

@@ -9,24 +9,22 @@ loaded in a subprocess under an address-space limit and a time limit.
 import hashlib
 import io
 import json
-import os
-import resource
 import subprocess
 import sys
 import textwrap
-import time
 import zipfile
 
 import numpy as np
 import pytest
 
-from skmnist import DenseMLPClassifier, load, make_mlp_pipeline, save
+from skmnist import load, make_mlp_pipeline, save
 from skmnist._persistence_archive import (
     MANIFEST,
     MANIFEST_CHECKSUM,
     MAX_MANIFEST_BYTES,
     MAX_MEMBER_BYTES,
 )
+from tests._bounded import run_bounded
 
 FAST = dict(hidden_layer_sizes=(8,), epochs=1, batch_size=32, random_state=0)
 
@@ -243,30 +241,6 @@ def _zeros_member(zf, name, n_bytes):
         member.write(bytes(n_bytes % len(chunk)))
 
 
-def _load_bounded(path, seconds=20, address_space=1 << 30):
-    """Load ``path`` in a fresh process limited to ``address_space`` bytes of memory."""
-    code = textwrap.dedent(f"""
-        import resource, time
-        resource.setrlimit(resource.RLIMIT_AS, ({address_space}, {address_space}))
-        start = time.perf_counter()
-        from skmnist import load
-        try:
-            load({str(path)!r})
-        except ValueError as exc:
-            print("ValueError:", exc)
-        print("seconds", time.perf_counter() - start)
-        # VmHWM: this process's peak (ru_maxrss would keep the forking parent's across exec)
-        with open("/proc/self/status") as status:
-            peak_kib = next(int(line.split()[1]) for line in status if line.startswith("VmHWM"))
-        print("peak_mib", peak_kib / 1024)
-    """)
-    started = time.perf_counter()
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=seconds)
-    assert result.returncode == 0, result.stderr
-    return result.stdout, time.perf_counter() - started
-
-
 @pytest.mark.parametrize("member, n_bytes", [
     ("arrays/0.npy", MAX_MEMBER_BYTES + (16 << 20)),
     (MANIFEST, MAX_MANIFEST_BYTES + (1 << 20)),
@@ -280,9 +254,9 @@ def test_decompression_bombs_are_refused_before_they_expand(pipe_file, tmp_path,
                 zf.writestr(name, data)
         _zeros_member(zf, member, n_bytes)
     assert path.stat().st_size < 3 << 20  # a few MB on disk
-    out, seconds = _load_bounded(path)
+    out, seconds, peak = run_bounded(f"from skmnist import load; load({str(path)!r})",
+                                     timeout=20)
     assert "ValueError: " + str(path) in out and "decompression bomb" in out
-    peak = float(out.split("peak_mib")[1])
     assert peak < 300 and seconds < 20
 
 
