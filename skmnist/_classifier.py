@@ -62,6 +62,27 @@ class DenseMLPClassifier(BaseDenseMLP):
         A light input dropout (0.1-0.2) regularises wide networks trained
         for many epochs (Srivastava et al., 2014); ``preset="best"`` uses 0.2.
 
+    shift_range, rotation_range, zoom_range, shear_range : float >= 0, default=0.0
+        Augmentation: each training image is redrawn at every step with a
+        random shift of up to `shift_range` of its height and width, a
+        rotation and a shear of up to `rotation_range` and `shear_range`
+        degrees and a zoom by a factor in ``[1 - zoom_range, 1 + zoom_range]``
+        (as Keras' ``ImageDataGenerator`` names them), inside the compiled
+        loop, seeded by `random_state`; never at prediction. See
+        :doc:`/augmentation` for what it costs and gains.
+
+    elastic_alpha : float >= 0, default=0.0
+        Elastic distortion (Simard et al., 2003): a random displacement field
+        smoothed by a Gaussian of `elastic_sigma` pixels, scaled by
+        `elastic_alpha` pixels (Simard: 34 with sigma 4). 0 turns it off.
+
+    elastic_sigma : float in (0, 10], default=4.0
+        Smoothness of the elastic distortion, in pixels.
+
+    image_shape : "auto" or (int, int), default="auto"
+        Height and width of the flattened images, needed by augmentation
+        only: "auto" means square images (28 x 28 for 784 features).
+
     optimizer : {"adam", "rmsprop", "sgd"} or keras.optimizers.Optimizer, \
             default="adam"
         The Keras optimizer. An instance is copied for each fit (its own
@@ -207,6 +228,13 @@ class DenseMLPClassifier(BaseDenseMLP):
         activation=_D["activation"],
         dropout=_D["dropout"],
         input_dropout=_D["input_dropout"],
+        shift_range=_D["shift_range"],
+        rotation_range=_D["rotation_range"],
+        zoom_range=_D["zoom_range"],
+        shear_range=_D["shear_range"],
+        elastic_alpha=_D["elastic_alpha"],
+        elastic_sigma=_D["elastic_sigma"],
+        image_shape=_D["image_shape"],
         optimizer=_D["optimizer"],
         learning_rate=_D["learning_rate"],
         learning_rate_schedule=_D["learning_rate_schedule"],
@@ -225,6 +253,13 @@ class DenseMLPClassifier(BaseDenseMLP):
         self.activation = activation
         self.dropout = dropout
         self.input_dropout = input_dropout
+        self.shift_range = shift_range
+        self.rotation_range = rotation_range
+        self.zoom_range = zoom_range
+        self.shear_range = shear_range
+        self.elastic_alpha = elastic_alpha
+        self.elastic_sigma = elastic_sigma
+        self.image_shape = image_shape
         self.optimizer = optimizer
         self.learning_rate = learning_rate
         self.learning_rate_schedule = learning_rate_schedule

@@ -27,6 +27,10 @@ _EPSILON = 1e-7
 #: The dropout seeds of epoch ``e`` are derived with offset ``DROPOUT_SEED_OFFSET + e``.
 DROPOUT_SEED_OFFSET = 1000
 
+#: The augmentation seed of epoch ``e`` is derived with offset ``AUGMENT_SEED_OFFSET + e``
+#: (step ``s`` of the epoch augments its batch with the stateless seed ``(that, s)``).
+AUGMENT_SEED_OFFSET = 1_000_000
+
 
 class TrainingEvents:
     """What the engine announces; each hook does nothing unless overridden.
@@ -156,18 +160,21 @@ class _EventList(TrainingEvents):
 
 
 def run_single_epoch(trainer, data, *, seed, epoch, batch_size, on_steps=None, before_steps=None):
-    """Epoch ``epoch`` of a fit seeded ``seed``: its sample order and dropout masks
-    depend on both only, so a fit split over several calls equals one long fit."""
+    """Epoch ``epoch`` of a fit seeded ``seed``: its sample order, dropout masks and
+    augmentation depend on both only, so a fit split over several calls equals one
+    long fit."""
     order = epoch_order(seed, epoch, int(data[0].shape[0]))
     return trainer.run_epoch(
         data, order, batch_size, derive_seed(seed, DROPOUT_SEED_OFFSET + epoch),
         on_steps=on_steps, before_steps=before_steps,
+        augment_seed=derive_seed(seed, AUGMENT_SEED_OFFSET + epoch),
     )
 
 
 def fit_loop(
     trainer, X, y, sample_weight, *, seed, first_epoch, epochs, batch_size, learning_rate,
     decay_steps, validation_data=None, n_iter_no_change=None, history=None, events=(),
+    augmentation=None,
 ):
     """Train ``trainer`` for up to ``epochs`` epochs, numbered from ``first_epoch``.
 
@@ -189,6 +196,8 @@ def fit_loop(
         The history so far; a new dict extends a copy of it.
     events : iterable of TrainingEvents
         Listeners, called in order.
+    augmentation : dict or None
+        Ranges of the trainer's augmentation (see :mod:`skmnist._augment`).
 
     Returns
     -------
@@ -196,6 +205,7 @@ def fit_loop(
     """
     data = tuple(tf.convert_to_tensor(a) for a in (X, y, sample_weight))
     trainer.set_learning_rate(learning_rate, decay_steps)
+    trainer.set_augmentation(augmentation)
     run = TrainingRun(
         trainer=trainer,
         first_epoch=first_epoch,

@@ -17,6 +17,7 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import unique_labels
 from sklearn.utils.validation import check_is_fitted
 
+from ._augment import AUGMENTATION_PARAMS, augmentation_settings, image_shape_of
 from ._engine import fit_loop
 from ._facts import ACTIVATIONS, MAX_SEED, OPTIMIZERS, SCHEDULES, draw_seed
 from ._input_checks import check_hidden_layer_sizes, encode_labels, validate_X_y
@@ -57,6 +58,9 @@ class BaseDenseMLP(CallbackSupportMixin, RepairedKerasClassifier):
         "activation": [StrOptions(set(ACTIVATIONS))],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "input_dropout": [Interval(Real, 0, 1, closed="left")],
+        **{name: [Interval(Real, 0, None, closed="left")] for name in AUGMENTATION_PARAMS},
+        "elastic_sigma": [Interval(Real, 0, 10, closed="right")],
+        "image_shape": [StrOptions({"auto"}), tuple, list],
         "optimizer": [StrOptions(set(OPTIMIZERS)), keras.optimizers.Optimizer],
         "learning_rate": [Interval(Real, 0, None, closed="neither"), None],
         "learning_rate_schedule": [StrOptions(set(SCHEDULES))],
@@ -206,10 +210,17 @@ class BaseDenseMLP(CallbackSupportMixin, RepairedKerasClassifier):
             input_dropout=self.input_dropout,
         )
 
+    def _augmented_image_shape(self):
+        """The images' (height, width) when augmentation is on, else None."""
+        if augmentation_settings(self) is None:
+            return None
+        return image_shape_of(self.image_shape, self.n_features_in_, type(self).__name__)
+
     def _trainer(self):
         """The compiled training loop for this architecture (cached, reused)."""
         return get_trainer(
-            **self._architecture(), optimizer=self.optimizer, learning_rate=self.learning_rate
+            **self._architecture(), optimizer=self.optimizer, learning_rate=self.learning_rate,
+            image_shape=self._augmented_image_shape(),
         )
 
     def _start(self, seed):
@@ -286,6 +297,7 @@ class BaseDenseMLP(CallbackSupportMixin, RepairedKerasClassifier):
             n_iter_no_change=self.n_iter_no_change if validation_data is not None else None,
             history=self.history_,
             events=events,
+            augmentation=augmentation_settings(self),
         )
         self.coefs_, self.intercepts_ = result.coefs, result.intercepts
         self._optimizer_state = result.optimizer_state

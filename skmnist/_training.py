@@ -29,6 +29,7 @@ from collections import OrderedDict
 
 import numpy as np
 
+from ._augment import Augmenter
 from ._facts import ACTIVATIONS, DEFAULT_LEARNING_RATE, derive_seed
 from ._keras import keras, tf
 from ._model import INPUT_DROPOUT, build_mlp, optimizer_class
@@ -135,11 +136,14 @@ class Trainer:
     learning_rate : float or None
         Only whether it is None matters here: None keeps an optimizer
         instance's own learning rate (schedule included).
+    image_shape : tuple of (int, int) or None
+        The images' shape, to augment each batch in the loop
+        (:class:`~skmnist._augment.Augmenter`); None: no augmentation.
     """
 
     def __init__(
         self, n_features, n_classes, hidden_layer_sizes, activation, dropout, optimizer,
-        learning_rate, input_dropout=0.0,
+        learning_rate, input_dropout=0.0, image_shape=None,
     ):
         self.activation = ACTIVATIONS[activation]  # Keras' name
         self.model = build_mlp(
@@ -159,6 +163,7 @@ class Trainer:
             key=lambda layer: layer.name == INPUT_DROPOUT,
         )
         self.rate = _Rate()
+        self.augmenter = None if image_shape is None else Augmenter(image_shape)
         self._instance_rate = None
         if isinstance(optimizer, str):
             self.optimizer = optimizer_class(optimizer)(learning_rate=DEFAULT_LEARNING_RATE)
@@ -186,12 +191,13 @@ class Trainer:
             tf.TensorSpec([], tf.int32),  # first step of this call
             tf.TensorSpec([], tf.int32),  # steps in this call
             tf.TensorSpec([], tf.int32),  # batch size
+            tf.TensorSpec([], tf.int32),  # the epoch's augmentation seed
         )
         self._steps = tf.function(self._run_steps, input_signature=spec)
 
     # -- the compiled loop -----------------------------------------------------
 
-    def _run_steps(self, X, y, w, order, first, n_steps, batch_size):
+    def _run_steps(self, X, y, w, order, first, n_steps, batch_size, augment_seed):
         variables = self.model.trainable_variables
         n_samples = tf.shape(order)[0]
         loss_sum = tf.constant(0.0)
@@ -200,6 +206,8 @@ class Trainer:
             start = step * batch_size
             idx = order[start : tf.minimum(start + batch_size, n_samples)]
             xb, yb, wb = tf.gather(X, idx), tf.gather(y, idx), tf.gather(w, idx)
+            if self.augmenter is not None:
+                xb = self.augmenter(xb, tf.stack([augment_seed, step]))
             rate = None
             if self.lr_variable is not None:
                 rate = self.rate(self.optimizer.iterations)
@@ -278,6 +286,11 @@ class Trainer:
             self.lr_variable.assign(self.rate(self.optimizer.iterations))
         return float(keras.ops.convert_to_numpy(self.optimizer.learning_rate))
 
+    def set_augmentation(self, settings):
+        """Augment batches with these ranges (None: not at all), if the trainer can."""
+        if self.augmenter is not None:
+            self.augmenter.set(settings)
+
     def take_learning_rate(self, learning_rate):
         """From now on train at this constant rate (a callback set it)."""
         self.rate.base.assign(float(learning_rate))
@@ -293,8 +306,11 @@ class Trainer:
 
     # -- training ----------------------------------------------------------------
 
-    def run_epoch(self, data, order, batch_size, dropout_seed, on_steps=None, before_steps=None):
+    def run_epoch(self, data, order, batch_size, dropout_seed, on_steps=None, before_steps=None,
+                  augment_seed=0):
         """One pass over ``data`` (tensors X, y, w) in the order ``order``.
+
+        ``augment_seed`` seeds the epoch's augmentation, if the trainer has any.
 
         ``before_steps(first_step, last_step)`` and ``on_steps(first_step,
         last_step, n_steps, loss_sum, correct_sum)`` are called before and
@@ -316,7 +332,8 @@ class Trainer:
             if before_steps is not None:
                 before_steps(first, first + n - 1)
             loss, correct = self._steps(
-                X, y, w, order_t, tf.constant(first), tf.constant(n), tf.constant(batch_size)
+                X, y, w, order_t, tf.constant(first), tf.constant(n), tf.constant(batch_size),
+                tf.constant(augment_seed),
             )
             loss_sum += float(loss)
             correct_sum += float(correct)
@@ -331,7 +348,7 @@ _TRAINERS_LOCK = threading.Lock()
 
 
 def get_trainer(n_features, n_classes, *, hidden_layer_sizes, activation, dropout, optimizer,
-                learning_rate, input_dropout=0.0):
+                learning_rate, input_dropout=0.0, image_shape=None):
     """The cached :class:`Trainer` for this architecture and this thread."""
     key = (
         threading.get_ident(),
@@ -343,6 +360,7 @@ def get_trainer(n_features, n_classes, *, hidden_layer_sizes, activation, dropou
         float(input_dropout),
         _optimizer_key(optimizer, learning_rate),
         learning_rate is None,
+        None if image_shape is None else tuple(image_shape),
     )
     with _TRAINERS_LOCK:
         trainer = _TRAINERS.get(key)
@@ -351,7 +369,7 @@ def get_trainer(n_features, n_classes, *, hidden_layer_sizes, activation, dropou
             return trainer
     trainer = Trainer(
         n_features, n_classes, hidden_layer_sizes, activation, dropout, optimizer, learning_rate,
-        input_dropout,
+        input_dropout, image_shape,
     )
     with _TRAINERS_LOCK:
         _TRAINERS[key] = trainer
