@@ -46,6 +46,24 @@ def _layer_sizes(text):
     return sizes
 
 
+def _fraction_or_auto(text):
+    """Parse a dropout fraction in [0, 1), or "auto"."""
+    if text == "auto":
+        return text
+    try:
+        value = float(text)
+    except ValueError:
+        value = None
+    if value is None or not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"expected 'auto' or a number in [0, 1); got {text!r}")
+    return value
+
+
+def _positive_int_or_auto(text):
+    """Parse a positive int, or "auto"."""
+    return text if text == "auto" else _positive(int)(text)
+
+
 def _positive(kind):
     def parse(text):
         try:
@@ -116,9 +134,10 @@ def build_parser():
     model.add_argument(
         "--dropout",
         action=_Given,
-        type=float,
+        type=_fraction_or_auto,
         default=DEFAULTS["dropout"],
-        help="fraction of hidden units dropped while training (default: %(default)s)",
+        help="fraction of hidden units dropped while training; auto: 0.2 for 10 epochs or "
+        "more, else 0 (default: %(default)s)",
     )
     model.add_argument(
         "--input-dropout",
@@ -144,9 +163,10 @@ def build_parser():
     model.add_argument(
         "--learning-rate-schedule",
         action=_Given,
-        choices=list(SCHEDULES),
+        choices=["auto", *SCHEDULES],
         default=DEFAULTS["learning_rate_schedule"],
-        help="cosine: decay the rate to 0 over the epochs (default: %(default)s)",
+        help="cosine: decay the rate to 0 over the epochs; auto: cosine for 10 epochs or "
+        "more, else constant (default: %(default)s)",
     )
     model.add_argument(
         "--epochs",
@@ -158,9 +178,10 @@ def build_parser():
     model.add_argument(
         "--batch-size",
         action=_Given,
-        type=_positive(int),
+        type=_positive_int_or_auto,
         default=DEFAULTS["batch_size"],
-        help="images per gradient step (default: %(default)s)",
+        help="images per gradient step; auto: 1%% of the images, from 32 to 128 "
+        "(default: %(default)s)",
     )
     model.add_argument(
         "--early-stopping",
@@ -186,6 +207,7 @@ def build_parser():
     out.add_argument("--quiet", action="store_true", help="no progress bar")
     _add_grid_command(commands)
     _add_report_and_predict(commands)
+    _add_serve_and_export(commands)
     return parser
 
 
@@ -232,6 +254,10 @@ def _add_report_and_predict(commands):
     predict.add_argument("images", metavar="IMAGE", nargs="+", help="image files (PNG, JPEG, ...)")
 
 
+#: ``skmnist grid`` asks before a search estimated at more minutes than this (on a terminal).
+GRID_CONFIRM_MINUTES = 5
+
+
 def _add_grid_command(commands):
     grid = commands.add_parser(
         "grid",
@@ -241,7 +267,9 @@ def _add_grid_command(commands):
             "combination of hidden layer sizes and learning rates (GridSearchCV), in "
             "parallel processes or on a Dask cluster; print one line per finished fit and "
             "a ranked table; write cv_results.csv, heatmap.png and the refitted best model "
-            "to --output, and report the best model's test accuracy."
+            "to --output, and report the best model's test accuracy. First prints a rough "
+            "estimate of the time and, on a terminal, asks before a search estimated at more "
+            f"than {GRID_CONFIRM_MINUTES} minutes (--yes does not ask)."
         ),
     )
     search = grid.add_argument_group("search")
@@ -309,6 +337,11 @@ def _add_grid_command(commands):
         "--verbose", action="count", default=0,
         help="show Keras' progress of every fit (-vv: one line per epoch)",
     )
+    out.add_argument(
+        "--yes", "-y", action="store_true",
+        help="start without asking, even when the estimated time is long (the question is "
+        f"only asked on a terminal, when the estimate is over {GRID_CONFIRM_MINUTES} minutes)",
+    )
 
 
 def _at_least(minimum):
@@ -322,3 +355,56 @@ def _at_least(minimum):
         return value
 
     return parse
+
+
+def _add_serve_and_export(commands):
+    serve = commands.add_parser(
+        "serve",
+        help="serve a page to draw digits on, and a JSON prediction API",
+        description=(
+            "Serve a model on a local web server: open the address it prints to draw a digit "
+            "(mouse, finger or pen) or drop a photo and watch the model read it; programs can "
+            "POST images or 28x28 pixels to /api/predict (schema at /openapi.json). Binds "
+            "127.0.0.1, this machine only, unless --host says otherwise. Needs FastAPI and "
+            'uvicorn: pip install "skmnist[serve]".'
+        ),
+    )
+    serve.add_argument(
+        "model", metavar="MODEL", nargs="?", default=DEFAULT_OUTPUT,
+        help="a model file written by skmnist train (default: %(default)s)",
+    )
+    serve.add_argument(
+        "--host", default="127.0.0.1",
+        help="address to listen on; 0.0.0.0 for every network interface (default: %(default)s)",
+    )
+    serve.add_argument(
+        "--port", type=_port, default=8000, help="TCP port to listen on (default: %(default)s)"
+    )
+    serve.add_argument(
+        "--max-body-mb", type=_positive(float), default=10.0, metavar="MB",
+        help="refuse request bodies larger than this many MiB with 413 (default: %(default)s)",
+    )
+    serve.add_argument("--access-log", action="store_true", help="print one line per request")
+
+    export = commands.add_parser(
+        "export",
+        help="export a model to ONNX, to predict without Python's skmnist",
+        description=(
+            "Write the whole fitted pipeline (PixelScaler then the Dense network) as one ONNX "
+            "model: input 'images', uint8 of shape (n, 28, 28); outputs 'label' (n,) and "
+            "'probabilities' (n, n_classes). Run it with onnxruntime or any ONNX runtime. "
+            'Needs onnx: pip install "skmnist[onnx]".'
+        ),
+    )
+    export.add_argument("model", metavar="MODEL", help="a model file written by skmnist train")
+    export.add_argument("output", metavar="OUT.onnx", help="the ONNX file to write")
+
+
+def _port(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = None
+    if value is None or not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port number from 0 to 65535; got {text!r}")
+    return value

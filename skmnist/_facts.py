@@ -19,6 +19,10 @@ __all__ = [
     "PRESETS",
     "PRESET_SUMMARIES",
     "SCHEDULES",
+    "SHORT_FIT_EPOCHS",
+    "auto_batch_size",
+    "auto_dropout",
+    "auto_schedule",
     "derive_seed",
     "draw_seed",
     "epoch_order",
@@ -52,6 +56,47 @@ OPTIMIZERS = {"adam": "Adam", "rmsprop": "RMSprop", "sgd": "SGD"}
 #: Learning-rate schedules of ``DenseMLPClassifier(learning_rate_schedule=...)``.
 SCHEDULES = ("cosine", "constant")
 
+#: Fits of fewer epochs than this are "short": ``dropout="auto"`` is 0 and
+#: ``learning_rate_schedule="auto"`` is "constant" for them. Dropout and a
+#: decaying rate pay off once a network trains long enough to overfit and to
+#: hop around a minimum; in a fit of a few epochs they only slow it down
+#: (the tutorials' 32-unit, 2-epoch model: 93.49% with dropout 0.2 and the
+#: cosine, 94.94% without either).
+SHORT_FIT_EPOCHS = 10
+
+#: Dropout of ``dropout="auto"`` in fits of at least SHORT_FIT_EPOCHS epochs.
+LONG_FIT_DROPOUT = 0.2
+
+
+def auto_dropout(dropout, epochs):
+    """The dropout a fit of ``epochs`` epochs uses for the parameter value ``dropout``."""
+    if dropout != "auto":
+        return float(dropout)
+    return 0.0 if epochs < SHORT_FIT_EPOCHS else LONG_FIT_DROPOUT
+
+
+def auto_schedule(schedule, epochs):
+    """The learning-rate schedule a fit of ``epochs`` epochs uses for ``schedule``."""
+    if schedule != "auto":
+        return schedule
+    return "constant" if epochs < SHORT_FIT_EPOCHS else "cosine"
+
+
+#: ``batch_size="auto"`` is n_samples // SAMPLES_PER_BATCH_STEP, clipped to
+#: [MIN_AUTO_BATCH, MAX_AUTO_BATCH]: 128 from 12,800 samples up (MNIST's
+#: 60,000), 32 below 3,200, so a small training set still gets enough steps
+#: (1,000 MNIST images, default network: 90.5% with batches of 128, 91.2% of 32).
+SAMPLES_PER_BATCH_STEP = 100
+MIN_AUTO_BATCH, MAX_AUTO_BATCH = 32, 128
+
+
+def auto_batch_size(batch_size, n_samples):
+    """The batch size a fit on ``n_samples`` samples uses for the parameter ``batch_size``."""
+    if batch_size != "auto":
+        return int(batch_size)
+    return int(min(MAX_AUTO_BATCH, max(MIN_AUTO_BATCH, n_samples // SAMPLES_PER_BATCH_STEP)))
+
+
 #: Learning rate of a named optimizer when ``learning_rate=None``.
 DEFAULT_LEARNING_RATE = 1e-3
 
@@ -59,7 +104,7 @@ DEFAULT_LEARNING_RATE = 1e-3
 DEFAULTS = {
     "hidden_layer_sizes": (512, 256),
     "activation": "relu",
-    "dropout": 0.2,
+    "dropout": "auto",
     "input_dropout": 0.0,
     "shift_range": 0.0,
     "rotation_range": 0.0,
@@ -70,9 +115,9 @@ DEFAULTS = {
     "image_shape": "auto",
     "optimizer": "adam",
     "learning_rate": DEFAULT_LEARNING_RATE,
-    "learning_rate_schedule": "cosine",
+    "learning_rate_schedule": "auto",
     "epochs": 15,
-    "batch_size": 128,
+    "batch_size": "auto",
     "early_stopping": False,
     "validation_fraction": 0.1,
     "n_iter_no_change": 5,
@@ -86,7 +131,7 @@ DEFAULTS = {
 #: Named sets of parameters for ``make_mlp_pipeline(preset=...)``; measured
 #: on MNIST with 2 CPU cores (``benchmarks/bench_performance.py``).
 PRESETS = {
-    # The classifier's own defaults: 512-256 ReLU, dropout 0.2, Adam 1e-3 with
+    # The classifier's own defaults: 512-256 ReLU, dropout 0.2 (auto), Adam 1e-3 with
     # a cosine schedule, 15 epochs of batches of 128 (98.5-98.6%, ~20 s).
     "default": {},
     # Wider, longer, and a fifth of the pixels dropped at each step; still a

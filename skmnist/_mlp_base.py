@@ -19,7 +19,10 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._augment import AUGMENTATION_PARAMS, augmentation_settings, image_shape_of
 from ._engine import fit_loop
-from ._facts import ACTIVATIONS, MAX_SEED, OPTIMIZERS, SCHEDULES, draw_seed
+from ._facts import (
+    ACTIVATIONS, MAX_SEED, OPTIMIZERS, SCHEDULES, auto_batch_size, auto_dropout, auto_schedule,
+    draw_seed,
+)
 from ._input_checks import check_hidden_layer_sizes, encode_labels, validate_X_y
 from ._keras import keras
 from ._keras_callbacks import KerasCallbackEvents, check_keras_callbacks
@@ -56,17 +59,17 @@ class BaseDenseMLP(CallbackSupportMixin, RepairedKerasClassifier):
     _parameter_constraints: dict = {
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "activation": [StrOptions(set(ACTIVATIONS))],
-        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left"), StrOptions({"auto"})],
         "input_dropout": [Interval(Real, 0, 1, closed="left")],
         **{name: [Interval(Real, 0, None, closed="left")] for name in AUGMENTATION_PARAMS},
         "elastic_sigma": [Interval(Real, 0, 10, closed="right")],
         "image_shape": [StrOptions({"auto"}), tuple, list],
         "optimizer": [StrOptions(set(OPTIMIZERS)), keras.optimizers.Optimizer],
         "learning_rate": [Interval(Real, 0, None, closed="neither"), None],
-        "learning_rate_schedule": [StrOptions(set(SCHEDULES))],
+        "learning_rate_schedule": [StrOptions({*SCHEDULES, "auto"})],
         "epochs": [Interval(Integral, 1, None, closed="left")],
         # TensorFlow indexes a batch with int32
-        "batch_size": [Interval(Integral, 1, 2**31 - 1, closed="both")],
+        "batch_size": [Interval(Integral, 1, 2**31 - 1, closed="both"), StrOptions({"auto"})],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
@@ -121,8 +124,8 @@ class BaseDenseMLP(CallbackSupportMixin, RepairedKerasClassifier):
         if self.early_stopping:
             X, y, sample_weight, validation_data = self._split_validation(X, y, sample_weight)
         decay_steps = 0
-        if self.learning_rate_schedule == "cosine":
-            decay_steps = self.epochs * -(-X.shape[0] // self.batch_size)
+        if auto_schedule(self.learning_rate_schedule, self.epochs) == "cosine":
+            decay_steps = self.epochs * -(-X.shape[0] // auto_batch_size(self.batch_size, len(X)))
         self._train(trainer, X, y, sample_weight, epochs=self.epochs, decay_steps=decay_steps,
                     validation_data=validation_data)
         return self
@@ -206,7 +209,7 @@ class BaseDenseMLP(CallbackSupportMixin, RepairedKerasClassifier):
             n_classes=len(self.classes_),
             hidden_layer_sizes=check_hidden_layer_sizes(self, self.hidden_layer_sizes),
             activation=self.activation,
-            dropout=self.dropout,
+            dropout=auto_dropout(self.dropout, self.epochs),
             input_dropout=self.input_dropout,
         )
 
@@ -290,7 +293,7 @@ class BaseDenseMLP(CallbackSupportMixin, RepairedKerasClassifier):
             seed=self._seed_,
             first_epoch=self.n_iter_,
             epochs=epochs,
-            batch_size=self.batch_size,
+            batch_size=auto_batch_size(self.batch_size, len(X)),
             learning_rate=self.learning_rate,
             decay_steps=decay_steps,
             validation_data=validation_data,

@@ -205,7 +205,8 @@ def test_optimizer_instance_is_copied_and_takes_learning_rate(blobs):
 
 def test_cosine_schedule_decays_the_rate_to_zero_over_the_epochs(blobs):
     X, y = blobs
-    clf = DenseMLPClassifier(**dict(FAST, epochs=3, learning_rate=0.01)).fit(X, y)
+    clf = DenseMLPClassifier(**dict(FAST, epochs=3, learning_rate=0.01,
+                                    learning_rate_schedule="cosine")).fit(X, y)
     schedule = clf._trainer().rate
     assert float(schedule.decay_steps) == 3 * 10  # 300 samples in batches of 32
     assert np.isclose(float(schedule(0)), 0.01)
@@ -455,3 +456,16 @@ def test_initialize_that_fails_leaves_a_fitted_classifier_as_it_was(blobs):
     with pytest.raises(ValueError, match="at least 2 classes"):
         clf.initialize(X[:, :4], np.zeros(len(y)))
     np.testing.assert_array_equal(clf.predict_proba(X), proba)
+
+
+@pytest.mark.parametrize("epochs, dropout, schedule", [(9, 0.0, "constant"), (10, 0.2, "cosine")])
+def test_auto_dropout_and_schedule_follow_the_length_of_the_fit(blobs, epochs, dropout, schedule):
+    X, y = blobs
+    clf = DenseMLPClassifier(hidden_layer_sizes=(8,), epochs=epochs, random_state=0).fit(X, y)
+    trainer = clf._trainer()
+    rates = [layer.rate for layer in trainer.dropouts]
+    assert rates == ([dropout] if dropout else [])
+    assert (float(trainer.rate.decay_steps) > 0) == (schedule == "cosine")
+    same = DenseMLPClassifier(hidden_layer_sizes=(8,), epochs=epochs, random_state=0,
+                              dropout=dropout, learning_rate_schedule=schedule).fit(X, y)
+    np.testing.assert_array_equal(clf.predict_proba(X), same.predict_proba(X))

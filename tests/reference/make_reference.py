@@ -43,6 +43,12 @@ RECIPES = {
 }
 
 
+#: Release 0.1.0's defaults that later releases changed: every recipe is fitted
+#: with them, so that the references stay what that release computed (both
+#: are "auto" now, which differs from them for fits of fewer than 10 epochs).
+RELEASE_0_1_0_DEFAULTS = dict(dropout=0.2, learning_rate_schedule="cosine")
+
+
 def digits():
     """8x8 digits as floats in [0, 1]: 1,200 to train, the rest to predict."""
     from sklearn.datasets import load_digits
@@ -58,7 +64,7 @@ def fit_recipe(name):
 
     params, how = RECIPES[name]
     X, y, _ = digits()
-    clf = DenseMLPClassifier(random_state=0, **params)
+    clf = DenseMLPClassifier(random_state=0, **{**RELEASE_0_1_0_DEFAULTS, **params})
     if how == "partial_fit":
         for start in range(0, 1200, 400):
             clf.partial_fit(X[start : start + 400], y[start : start + 400], classes=np.arange(10))
