@@ -269,7 +269,8 @@ def plot(curves, path):
     ax.set(xlabel="training time (s)", ylabel="test accuracy (%)",
            title="Test accuracy after each epoch against training time (MNIST, 2 CPU cores)")
     lowest = min(min(acc for _, acc in curve) for _, curve, _ in curves) * 100
-    ax.set_ylim(max(90.0, min(96.0, lowest - 0.3)), 99.2)
+    highest = max(max(acc for _, acc in curve) for _, curve, _ in curves) * 100
+    ax.set_ylim(max(90.0, min(96.0, lowest - 0.3)), max(99.2, highest + 0.1))
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right")
     fig.savefig(path, dpi=110)

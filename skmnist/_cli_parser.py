@@ -113,7 +113,8 @@ def build_parser():
         choices=tuple(PRESETS),
         default="default",
         help="named parameter set of make_mlp_pipeline (default: %(default)s, the defaults "
-        f"below; best: {PRESET_SUMMARIES['best']}, about 2.5 minutes)",
+        f"below; fast: {PRESET_SUMMARIES['fast']}; best: {PRESET_SUMMARIES['best']}, about "
+        "4 minutes)",
     )
     model.add_argument(
         "--hidden-layer-sizes",

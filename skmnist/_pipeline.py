@@ -18,13 +18,15 @@ def make_mlp_pipeline(preset="default", **params):
 
     Parameters
     ----------
-    preset : {"default", "best"}, default="default"
+    preset : {"default", "fast", "best"}, default="default"
         A named starting set of parameters (:data:`PRESETS`), which `params`
         override. "default" keeps the classifier's defaults (98.5-98.6% test
         accuracy on MNIST, trained in about 20 s on 2 CPU cores); "best" is a
-        wider network trained longer, with input dropout (1200-1200 units,
-        dropout 0.4, input_dropout 0.2, 40 epochs of batches of 256: 98.82%
-        to 98.86% over three seeds, about 140 s on 2 CPU cores).
+        wider network trained longer on digits redrawn at every step
+        (1200-1200 units, dropout 0.3, 40 epochs of batches of 256, affine
+        and elastic augmentation: 99.3-99.4%, under 5 minutes on 2 CPU cores);
+        "fast" is the default network in batches of 256 at a rate of 3e-3 for
+        10 epochs (as accurate as the default, in about half the time).
 
     **params
         Parameters of either step, by their own names: ``center`` goes to the

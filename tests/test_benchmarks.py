@@ -36,3 +36,17 @@ def test_fit_speed_benchmark_quick_run_compares_two_trees(mnist):
     )
     assert result.returncode == 0, result.stderr
     assert "| tutorial fit |" in result.stdout and "| default fit |" in result.stdout
+
+
+def test_quality_benchmark_quick_run_writes_every_section(mnist, tmp_path):
+    result = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "bench_quality.py"), "--quick", "--output", str(tmp_path)],
+        capture_output=True, text=True, timeout=600, env=dict(os.environ, MPLBACKEND="Agg"),
+    )
+    assert result.returncode in (0, 1), result.stderr[-2000:]  # goals: not from a quick run
+    report = (tmp_path / "quality.md").read_text()
+    for heading in ("## Goals", "## The tutorial models", "## Every budget",
+                    "## Presets, and time to accuracy", "## What augmentation costs"):
+        assert heading in report
+    assert 'preset="best" ≥ 99.0% (median)' in report
+    assert (tmp_path / "quality_time_to_accuracy.png").stat().st_size > 0

@@ -109,7 +109,7 @@ def test_presets_start_from_named_parameters_that_arguments_override():
 
 
 def test_unknown_preset_is_a_value_error_listing_the_names():
-    with pytest.raises(ValueError, match=r"preset='fastest'.*\['best', 'default'\]"):
+    with pytest.raises(ValueError, match=r"preset='fastest'.*\['best', 'default', 'fast'\]"):
         make_mlp_pipeline(preset="fastest")
 
 
