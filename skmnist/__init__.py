@@ -3,7 +3,8 @@
 ``PixelScaler`` flattens and scales raw images, ``DenseMLPClassifier`` is a
 Dense network trained by Keras behind the scikit-learn API, and
 ``make_mlp_pipeline`` chains the two; ``load_mnist`` reads the data set;
-``save`` and ``load`` store fitted models in a file that never runs code.
+``save`` and ``load`` store fitted models in a file that never runs code;
+``create_app`` serves one on the web and ``export_onnx`` writes it as ONNX.
 
 Names are imported on first use, so that ``import skmnist`` (and the command
 line's ``--help``) does not pay for importing TensorFlow.
@@ -22,11 +23,15 @@ _SUBMODULES = {
     "save": "._persistence",
     "load": "._persistence",
     "prepare_digit_image": "._images",
+    "create_app": "._serve_app",
+    "export_onnx": "._onnx_export",
 }
 
 __all__ = [
     "DenseMLPClassifier",
     "PixelScaler",
+    "create_app",
+    "export_onnx",
     "fit_grid_search",
     "load",
     "load_mnist",

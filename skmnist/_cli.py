@@ -10,6 +10,7 @@ import sys
 import time
 
 from ._cli_parser import build_parser
+from ._files import shown_path
 
 __all__ = ["main"]
 
@@ -21,7 +22,7 @@ def _train(args):
 
     data = load_mnist(args.data_dir, download=not args.no_download)
     print(
-        f"MNIST from {data.source}: {len(data.y_train):,} training and "
+        f"MNIST from {shown_path(data.source)}: {len(data.y_train):,} training and "
         f"{len(data.y_test):,} test images",
         flush=True,
     )
@@ -48,7 +49,7 @@ def _train(args):
     from ._persistence import save
 
     save(pipe, args.output)
-    print(f"Saved the fitted pipeline to {args.output} (load it with skmnist.load)")
+    print(f"Saved the fitted pipeline to {shown_path(args.output)} (load it with skmnist.load)")
     return 0
 
 
@@ -74,7 +75,7 @@ def _report(args):
         f"Test accuracy {summary['accuracy']:.4f} on {summary['n_test']:,} images "
         f"({summary['n_misclassified']:,} misclassified)"
     )
-    print(f"Report written to {summary['index']}")
+    print(f"Report written to {shown_path(summary['index'])}")
     return 0
 
 
@@ -102,6 +103,23 @@ def _predict(args):
     return status
 
 
+def _serve(args):
+    from ._serve import serve  # imports FastAPI and uvicorn; TensorFlow once the model loads
+
+    return serve(args.model, args.host, args.port,
+                 max_body_bytes=int(args.max_body_mb * 1024 * 1024), access_log=args.access_log)
+
+
+def _export(args):
+    from ._onnx_export import export_onnx
+    from ._persistence import load
+
+    path = export_onnx(load(args.model), args.output)
+    print(f"Wrote {path}: input 'images', uint8 (n, 28, 28); outputs 'label' (n,) and "
+          "'probabilities' (n, n_classes). Run it with onnxruntime.")
+    return 0
+
+
 def main(argv=None):
     """Run the ``skmnist`` command line.
 
@@ -124,16 +142,18 @@ def main(argv=None):
     """
     args = build_parser().parse_args(argv)
     try:
-        return {"train": _train, "grid": _grid, "report": _report, "predict": _predict}[
-            args.command
-        ](args)
+        return {"train": _train, "grid": _grid, "report": _report, "predict": _predict,
+                "serve": _serve, "export": _export}[args.command](args)
     except (ValueError, TypeError, OSError, ImportError, MemoryError) as exc:
         print(f"skmnist {args.command}: error: {_plain(exc)}", file=sys.stderr)
         return 1
 
 
 def _plain(exc):
-    """The error in plain words: a file's path and its problem, without ``[Errno 2]``."""
+    """The error in plain words: a file's path and its problem, without ``[Errno 2]``;
+    in the command line's terms when the error has them (MNIST not found)."""
+    if getattr(exc, "command_line_message", None):
+        return exc.command_line_message
     if isinstance(exc, OSError) and exc.filename is not None and exc.strerror:
         return f"{exc.filename}: {exc.strerror}"
     return str(exc)
