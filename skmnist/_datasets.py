@@ -215,31 +215,49 @@ def _as_frames(arrays):
     return frames
 
 
+class _NotFound(ValueError):
+    """MNIST found nowhere. ``str()`` speaks of load_mnist's parameters;
+    ``command_line_message`` says the same with the command line's options."""
+
+    def __init__(self, message, command_line_message):
+        super().__init__(message)
+        self.command_line_message = command_line_message
+
+
 def _not_found(looked, download_error, data_home):
     """The error for MNIST found nowhere: every place looked, and what to do."""
     places = "\n".join(
         f"  - {folder} ({why}: {'none of the files' if folder.is_dir() else 'no such folder'})"
         for folder, why in looked
     )
+    found = (
+        "MNIST was not found. Looked for the four IDX files "
+        f"({', '.join(IDX_FILES.values())}, each with or without .gz) or {NPZ_FILE} in:\n"
+        f"{places}\n"
+    )
+    supply = (
+        "To supply the files, set the SKMNIST_DATA environment variable to a folder "
+        f"holding the four IDX files (gzip-compressed or not) or {NPZ_FILE}, or "
+    )
     if download_error is None:
-        download = "Downloading was not allowed (download=False)."
+        python = ("Downloading was not allowed (download=False).\n" + supply
+                  + "pass data_home=<folder>, or call load_mnist with download=True on a "
+                  "machine with network access.")
+        command = ("Downloading was not allowed (--no-download).\n" + supply
+                   + "give --data-dir <folder>, or leave out --no-download on a machine "
+                   "with network access.")
     else:
         error = f"{type(download_error).__name__}: {download_error}"
         from ._download import mirror_url
 
-        download = (
+        failed = (
             f"The download from {mirror_url()} (the SKMNIST_MIRROR environment variable "
-            f"sets another mirror) into {_download_folder(data_home)} failed: {error}"
+            f"sets another mirror) into {_download_folder(data_home)} failed: {error}\n"
         )
-    return ValueError(
-        "MNIST was not found. Looked for the four IDX files "
-        f"({', '.join(IDX_FILES.values())}, each with or without .gz) or {NPZ_FILE} in:\n"
-        f"{places}\n{download}\n"
-        "To supply the files, set the SKMNIST_DATA environment variable to a folder "
-        f"holding the four IDX files (gzip-compressed or not) or {NPZ_FILE}, or pass "
-        "data_home=<folder> (skmnist train --data-dir <folder>), or allow "
-        "download=True on a machine with network access."
-    )
+        retry = "or try again on a machine with network access."
+        python = failed + supply + "pass data_home=<folder>, " + retry
+        command = failed + supply + "give --data-dir <folder>, " + retry
+    return _NotFound(found + python, found + command)
 
 
 def load_mnist(data_home=None, *, download=True, as_frame=False, return_X_y=False):

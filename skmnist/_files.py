@@ -2,7 +2,25 @@
 
 import os
 
-__all__ = ["npy_header", "usual_permissions", "user_stacklevel"]
+__all__ = ["npy_header", "shown_path", "usual_permissions", "user_stacklevel"]
+
+
+def shown_path(path):
+    """`path` as the command line prints it: relative to the current folder when inside it,
+    absolute otherwise (never ``../``), so that every path of one output has one style.
+
+    >>> import os
+    >>> shown_path(os.path.join(os.getcwd(), "out", "model.skmnist")) == os.path.join("out", "model.skmnist")
+    True
+    >>> shown_path("/") == os.path.abspath("/") or os.getcwd() == "/"
+    True
+    """
+    absolute = os.path.abspath(os.fspath(path))
+    try:
+        relative = os.path.relpath(absolute)
+    except ValueError:  # another drive, on Windows
+        return absolute
+    return absolute if relative == os.pardir or relative.startswith(os.pardir + os.sep) else relative
 
 
 def user_stacklevel():

@@ -67,10 +67,16 @@ def _load():
     user_level = os.environ.get("TF_CPP_MIN_LOG_LEVEL") and not os.environ.get(_OUR_LEVEL)
     if "tensorflow" in sys.modules or user_level:
         # Already loaded, or the user chose TensorFlow's log level: leave it be.
+        # Its import messages are out already; the CUDA probe's "failed call to
+        # cuInit" is still to come, when devices are first listed: quietly here,
+        # unless the user chose the level.
         import keras
         import tensorflow
 
         _limit_threads(tensorflow)
+        if not user_level:
+            with _quiet_stderr():
+                tensorflow.config.list_logical_devices()
         return keras, tensorflow
     os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
     os.environ[_OUR_LEVEL] = "1"

@@ -11,7 +11,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle
 
-from ._facts import ACTIVATION_LABELS
+from ._facts import ACTIVATION_LABELS, auto_dropout
 from ._parts import find_classifier, find_scaler
 
 __all__ = ["plot_history", "plot_network"]
@@ -19,6 +19,8 @@ __all__ = ["plot_history", "plot_network"]
 #: A fixed pair of colours for training and validation.
 _TRAIN_COLOUR = "tab:blue"
 _VAL_COLOUR = "tab:orange"
+#: Font size of the axis labels, in points (titles a little larger).
+_FONT = 12
 
 
 def _fitted_classifier(estimator):
@@ -43,13 +45,17 @@ def plot_history(estimator):
     ----------
     estimator : fitted DenseMLPClassifier, or a Pipeline or search holding one
         The classifier's ``history_`` is plotted: training loss and accuracy,
-        and the validation ones when it was fitted with ``early_stopping``.
+        and the validation ones (``val_loss``, ``val_accuracy``) when it was
+        fitted with ``early_stopping=True``, which holds out
+        ``validation_fraction`` of the training set: a validation curve that
+        falls behind the training curve shows overfitting.
 
     Returns
     -------
     fig : matplotlib.figure.Figure
         Two axes, titled "Loss" and "Accuracy", one line per series; with
         validation data, a dotted line marks the epoch whose weights were kept.
+        Without, the title says how to get validation curves.
 
     Raises
     ------
@@ -72,12 +78,11 @@ def plot_history(estimator):
     history = _fitted_classifier(estimator).history_
     if not history.get("loss"):
         raise ValueError("The classifier's history_ is empty: it has not been trained yet.")
-    fig = Figure(figsize=(9, 3.6), layout="constrained")
+    fig = Figure(figsize=(10, 4.3), layout="constrained")
     axes = fig.subplots(1, 2)
     epochs = np.arange(1, len(history["loss"]) + 1)
-    best = None
-    if history.get("val_loss"):
-        best = int(np.argmin(history["val_loss"])) + 1
+    validated = bool(history.get("val_loss"))
+    best = int(np.argmin(history["val_loss"])) + 1 if validated else None
     for ax, key, title in ((axes[0], "loss", "Loss"), (axes[1], "accuracy", "Accuracy")):
         ax.plot(epochs, history[key], marker="o", color=_TRAIN_COLOUR, label="training")
         if history.get(f"val_{key}"):
@@ -86,13 +91,19 @@ def plot_history(estimator):
             )
         if best is not None:
             ax.axvline(best, color="grey", linestyle=":", label=f"best epoch ({best})")
-        ax.set_title(title)
-        ax.set_xlabel("epoch")
-        ax.set_ylabel("cross-entropy" if key == "loss" else "share correct")
+        ax.set_title(title, fontsize=_FONT + 2)
+        ax.set_xlabel("epoch", fontsize=_FONT)
+        ax.set_ylabel("cross-entropy" if key == "loss" else "accuracy", fontsize=_FONT)
+        ax.tick_params(labelsize=_FONT - 1)
         ax.xaxis.get_major_locator().set_params(integer=True)
         ax.grid(alpha=0.3)
-        ax.legend()
-    fig.suptitle(f"Training history ({len(epochs)} epoch{'s' if len(epochs) > 1 else ''})")
+        ax.legend(fontsize=_FONT - 1)
+    title = f"Training history ({len(epochs)} epoch{'s' if len(epochs) > 1 else ''})"
+    if validated:
+        title += ": a widening gap between training and validation means overfitting"
+    else:
+        title += "; no validation curves (fit with early_stopping=True to see them)"
+    fig.suptitle(title, fontsize=_FONT + 1)
     return fig
 
 
@@ -113,12 +124,13 @@ def _layer_specs(mlp, scaler):
     specs = [{"name": "input", "units": n_inputs, "notes": notes, "colour": "#bbbbbb"}]
     activation = ACTIVATION_LABELS.get(str(mlp.activation), str(mlp.activation))
     n_hidden = len(mlp.coefs_) - 1
+    dropout = auto_dropout(mlp.dropout, mlp.epochs)  # "auto" as the fit resolved it
     for i, (coef, bias) in enumerate(zip(mlp.coefs_, mlp.intercepts_)):
-        params = f"{coef.size + bias.size:,} weights"
+        params = f"{coef.size + bias.size:,} parameters"
         if i < n_hidden:
             notes = [f"{coef.shape[1]:,} units", activation]
-            if mlp.dropout:
-                notes.append(f"dropout {mlp.dropout:g}")
+            if dropout:
+                notes.append(f"dropout {dropout:g}")
             specs.append(
                 {"name": f"hidden {i + 1}", "units": coef.shape[1], "notes": [*notes, params],
                  "colour": "#6aa6d8"}
@@ -153,8 +165,9 @@ def plot_network(estimator, *, max_nodes=8):
     -------
     fig : matplotlib.figure.Figure
         One axes; each layer is a column of circles with a text below it
-        (name, units, activation, dropout, parameters), and the title gives
-        the layer sizes and the total number of parameters.
+        (name, units, activation, dropout, parameters: weights and biases),
+        and the title gives the layer sizes and the total number of
+        parameters.
 
     Raises
     ------
@@ -178,8 +191,10 @@ def plot_network(estimator, *, max_nodes=8):
     n_layers = len(specs)
     step, spacing, radius = 2.0, 0.42, 0.14  # between layers, between nodes, node size
     half = max_nodes * spacing / 2
-    width, height = step * (n_layers - 1) + 2.0, 2 * half + 2.3
-    fig = Figure(figsize=(0.85 * width + 0.4, 0.85 * height + 0.6), layout="constrained")
+    # Below the nodes: the name, then the notes, 0.22 units a line at 10 points.
+    bottom = -half - 0.65 - 0.22 * max(len(spec["notes"]) for spec in specs)
+    width, height = step * (n_layers - 1) + 2.0, half + 0.2 - bottom
+    fig = Figure(figsize=(0.85 * width + 0.2, 0.85 * height + 0.3), layout="constrained")
     ax = fig.subplots()
     ax.set_axis_off()
     ax.set_aspect("equal")
@@ -197,10 +212,10 @@ def plot_network(estimator, *, max_nodes=8):
         for yy in ys:
             ax.add_patch(Circle((x, yy), radius, facecolor=spec["colour"], edgecolor="black",
                                 linewidth=0.8, zorder=3))
-        ax.text(x, -half - 0.25, spec["name"], ha="center", va="top", fontsize=11,
+        ax.text(x, -half - 0.2, spec["name"], ha="center", va="top", fontsize=12,
                 fontweight="bold")
-        ax.text(x, -half - 0.65, "\n".join(spec["notes"]), ha="center", va="top", fontsize=9,
-                linespacing=1.4)
+        ax.text(x, -half - 0.6, "\n".join(spec["notes"]), ha="center", va="top", fontsize=10,
+                linespacing=1.35)
     for layer in range(n_layers - 1):
         x = step * layer
         for y0 in positions[layer]:
@@ -208,8 +223,8 @@ def plot_network(estimator, *, max_nodes=8):
                 ax.plot([x + radius, x + step - radius], [y0, y1], color="grey", linewidth=0.4,
                         alpha=0.5, zorder=1)
     ax.set_xlim(-1.0, width - 1.0)
-    ax.set_ylim(-half - 2.1, half + 0.2)
+    ax.set_ylim(bottom, half + 0.2)
     sizes = " → ".join(str(spec["units"]) for spec in specs)
     total = sum(c.size + b.size for c, b in zip(mlp.coefs_, mlp.intercepts_))
-    ax.set_title(f"Dense network: {sizes} ({total:,} parameters)", fontsize=12)
+    ax.set_title(f"Dense network: {sizes} ({total:,} parameters)", fontsize=13)
     return fig

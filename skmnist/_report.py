@@ -3,19 +3,23 @@
 ``write_report`` evaluates a model on test images and writes, into one
 folder, the figures of :mod:`skmnist.plotting` as PNG files, the
 classification report as text and CSV, and ``index.html``, a self-contained
-page (inline style, no script, images by relative path) that shows them all
-under the headline figures. ``skmnist report`` calls it on MNIST's test set.
+page (inline style, no script, figures by relative path) that shows them all
+under the headline figures, with a table of the most confused pairs whose
+example images are inlined as ``data:`` URIs. ``skmnist report`` calls it on MNIST's test set.
 The page is the Jinja2 template ``templates/report.html``, rendered with
 autoescaping on: this module computes the values, the template lays them out.
 """
 
+import base64
 import csv
 import datetime
+import io
 import os
 from pathlib import Path
 
 import numpy as np
 
+from ._facts import auto_dropout, auto_schedule
 from ._parts import find_classifier, find_scaler
 
 __all__ = ["FILES", "write_report"]
@@ -32,6 +36,9 @@ FILES = (
     "index.html",
 )
 _DPI = 100
+#: Rows of the "most confused pairs" table, and example images per row.
+_PAIRS = 10
+_EXAMPLES = 6
 
 
 def model_summary(model):
@@ -39,7 +46,7 @@ def model_summary(model):
     mlp = find_classifier(model)
     sizes = [mlp.coefs_[0].shape[0]] + [c.shape[1] for c in mlp.coefs_]
     total = sum(c.size + b.size for c, b in zip(mlp.coefs_, mlp.intercepts_))
-    rows = [("layers", " → ".join(str(s) for s in sizes)), ("weights", f"{total:,}")]
+    rows = [("layers", " → ".join(str(s) for s in sizes)), ("parameters", f"{total:,}")]
     params = mlp.get_params(deep=False)
     for name in ("activation", "dropout", "input_dropout", "optimizer", "learning_rate",
                  "learning_rate_schedule", "batch_size", "epochs", "early_stopping", "random_state"):
@@ -47,6 +54,9 @@ def model_summary(model):
             value = params[name]
             if name == "optimizer" and not isinstance(value, str):
                 value = type(value).__name__
+            elif value == "auto" and name in ("dropout", "learning_rate_schedule"):
+                resolve = auto_dropout if name == "dropout" else auto_schedule
+                value = f"auto ({resolve(value, params['epochs'])})"
             rows.append((name.replace("_", " "), str(value)))
     if hasattr(mlp, "n_iter_"):
         rows.append(("epochs run", str(mlp.n_iter_)))
@@ -88,6 +98,35 @@ def _report_rows(report, n):
             cells = [f"{row['precision']:.4f}", f"{row['recall']:.4f}", f"{row['f1-score']:.4f}",
                      f"{int(row['support']):,}"]
         rows.append((str(label), cells))
+    return rows
+
+
+def _data_uri(image):
+    """A small grey-scale image as a ``data:image/png;base64,...`` URI, dark ink on white."""
+    from matplotlib.image import imsave
+
+    buffer = io.BytesIO()
+    vmax = 255 if image.max() > 1 else 1
+    imsave(buffer, image, cmap="binary", vmin=0, vmax=vmax, format="png")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _confused_rows(X_test, y_test, y_pred):
+    """The most confused pairs as rows for the page: labels, count, share and example images."""
+    from ._plot_confusion import confused_pairs
+    from .plotting import _images
+
+    images = _images(X_test, "X_test")
+    rows = []
+    for pair in confused_pairs(y_test, y_pred, n=_PAIRS):
+        which = np.flatnonzero((y_test == pair["true"]) & (y_pred == pair["predicted"]))
+        rows.append({
+            "true": str(pair["true"]),
+            "predicted": str(pair["predicted"]),
+            "count": f"{pair['count']:,}",
+            "share": f"{pair['share']:.2%}",
+            "examples": [_data_uri(images[i]) for i in which[:_EXAMPLES]],
+        })
     return rows
 
 
@@ -152,7 +191,7 @@ def write_report(model, X_test, y_test, output, *, model_name="model", data_sour
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
     y_test = np.asarray(y_test)
-    y_pred = model.predict(X_test)
+    y_pred = np.asarray(model.predict(X_test))
     accuracy = float(np.mean(y_pred == y_test))
     n_wrong = int(np.sum(y_pred != y_test))
     report = classification_report(y_test, y_pred, digits=4, output_dict=True, zero_division=0)
@@ -189,6 +228,8 @@ def write_report(model, X_test, y_test, output, *, model_name="model", data_sour
         ],
         parameters=model_summary(model),
         report_rows=_report_rows(report, len(y_test)),
+        confused=_confused_rows(X_test, y_test, y_pred),
+        validated=bool((getattr(find_classifier(model), "history_", None) or {}).get("val_loss")),
         images=images,
     )
     index = output / "index.html"

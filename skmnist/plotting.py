@@ -8,6 +8,7 @@ returned by the last line of a cell is displayed.
 matplotlib is an optional dependency: install it with
 ``pip install "skmnist[plot]"``. The figures of a fitted classifier itself
 (:func:`plot_history`, :func:`plot_network`) live in ``_plot_classifier``,
+the confusion matrix (:func:`plot_confusion_matrix`) in ``_plot_confusion``,
 the grid search's heatmap (:func:`plot_grid_search`) in ``_plot_grid``; all
 are imported from here.
 """
@@ -25,6 +26,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
     ) from exc
 
 from ._plot_classifier import plot_history, plot_network  # noqa: E402  (after the check)
+from ._plot_confusion import plot_confusion_matrix  # noqa: E402
 from ._plot_grid import plot_grid_search  # noqa: E402
 
 __all__ = [
@@ -36,9 +38,12 @@ __all__ = [
     "plot_network",
 ]
 
-#: Colours: ink on paper for digits, red for mistakes.
+#: Colours: ink on paper for digits, near-black titles, a dark red for mistakes.
 _DIGIT_CMAP = "binary"
-_WRONG_COLOUR = "tab:red"
+_TITLE_COLOUR = "#111111"
+_WRONG_COLOUR = "#c62828"
+#: Size of the titles above the images, in points.
+_TITLE_SIZE = 12
 
 
 # -- helpers ---------------------------------------------------------------
@@ -84,16 +89,16 @@ def _vmax(images):
 
 def _image_grid(images, titles, colours, suptitle=None):
     rows, cols = _grid(len(images))
-    fig = Figure(figsize=(1.3 * cols, 1.45 * rows + (0.5 if suptitle else 0)), layout="constrained")
+    fig = Figure(figsize=(1.45 * cols, 1.65 * rows + (0.6 if suptitle else 0)), layout="constrained")
     axes = fig.subplots(rows, cols, squeeze=False)
     vmax = _vmax(images)
     for ax in axes.flat:
         ax.set_axis_off()
     for ax, image, title, colour in zip(axes.flat, images, titles, colours):
         ax.imshow(image, cmap=_DIGIT_CMAP, vmin=0, vmax=vmax, interpolation="nearest")
-        ax.set_title(title, fontsize=9, color=colour)
+        ax.set_title(title, fontsize=_TITLE_SIZE, color=colour, pad=3)
     if suptitle:
-        fig.suptitle(suptitle, fontsize=11)
+        fig.suptitle(suptitle, fontsize=13)
     return fig
 
 
@@ -117,8 +122,9 @@ def plot_digits(X, y=None, n=36, *, y_pred=None):
         grid.
 
     y_pred : array-like of shape (n_samples,), default=None
-        Predicted labels. Each title then reads ``label: prediction``, red when
-        they differ (``pred prediction`` when `y` is None).
+        Predicted labels. A correct prediction is titled with its label; a
+        wrong one reads ``label → prediction`` in red, as in
+        :func:`plot_misclassified` (``pred prediction`` when `y` is None).
 
     Returns
     -------
@@ -133,11 +139,14 @@ def plot_digits(X, y=None, n=36, *, y_pred=None):
     >>> fig = plot_digits(images, y=np.arange(10), n=9)
     >>> [ax.get_title() for ax in fig.axes if ax.images][:3]
     ['0', '1', '2']
+    >>> fig = plot_digits(images, y=[7, 2, 1], n=3, y_pred=[7, 2, 7])
+    >>> [ax.get_title() for ax in fig.axes if ax.images]
+    ['7', '2', '1 → 7']
     >>> fig.savefig("digits.png")  # doctest: +SKIP
     """
     images = _images(X)
     n = min(_check_n(n), len(images))
-    titles, colours = [""] * n, ["black"] * n
+    titles, colours = [""] * n, [_TITLE_COLOUR] * n
     if y is not None:
         titles = [str(label) for label in np.asarray(y)[:n]]
     if y_pred is not None:
@@ -146,8 +155,8 @@ def plot_digits(X, y=None, n=36, *, y_pred=None):
             titles = [f"pred {p}" for p in y_pred]
         else:
             truth = np.asarray(y)[:n]
-            titles = [f"{t}: {p}" for t, p in zip(truth, y_pred)]
-            colours = [_WRONG_COLOUR if t != p else "black" for t, p in zip(truth, y_pred)]
+            titles = [str(t) if t == p else f"{t} → {p}" for t, p in zip(truth, y_pred)]
+            colours = [_TITLE_COLOUR if t == p else _WRONG_COLOUR for t, p in zip(truth, y_pred)]
     return _image_grid(images[:n], titles, colours)
 
 
@@ -212,67 +221,3 @@ def plot_misclassified(estimator, X, y, n=25):
     # Confidence rounded down, so that 0.9996 reads 99%, not a certain-looking 100%.
     titles = [f"{y[i]} → {y_pred[i]} ({math.floor(100 * confidence[i])}%)" for i in shown]
     return _image_grid(images[shown], titles, [_WRONG_COLOUR] * len(shown), suptitle=count)
-
-
-# -- confusion matrix ------------------------------------------------------
-
-
-def plot_confusion_matrix(estimator, X, y, *, labels=None):
-    """Show the confusion matrix as counts and as row-normalised rates, side by side.
-
-    Both panels are drawn by scikit-learn's
-    :class:`~sklearn.metrics.ConfusionMatrixDisplay`, from one prediction.
-
-    Parameters
-    ----------
-    estimator : fitted classifier
-        Such as a fitted pipeline from :func:`skmnist.make_mlp_pipeline`.
-
-    X : array-like
-        Samples the estimator accepts.
-
-    y : array-like of shape (n_samples,)
-        True labels.
-
-    labels : array-like, default=None
-        Labels to show, in order; None takes the estimator's ``classes_``.
-
-    Returns
-    -------
-    fig : matplotlib.figure.Figure
-        Two axes: "Counts" (integers) and "Rates (each row sums to 1)", the
-        share of each true label given each prediction; the diagonal of the
-        rates is each label's recall.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sklearn.dummy import DummyClassifier
-    >>> from skmnist.plotting import plot_confusion_matrix
-    >>> X = np.zeros((4, 1))
-    >>> clf = DummyClassifier(strategy="prior").fit(X, [0, 0, 0, 1])
-    >>> fig = plot_confusion_matrix(clf, X, [0, 0, 1, 1])
-    >>> [ax.get_title() for ax in fig.axes]
-    ['Counts', 'Rates (each row sums to 1)']
-    >>> [t.get_text() for t in fig.axes[0].texts]
-    ['2', '0', '2', '0']
-    """
-    from sklearn.metrics import ConfusionMatrixDisplay
-
-    y_pred = estimator.predict(X)
-    if labels is None:
-        labels = getattr(estimator, "classes_", None)
-    fig = Figure(figsize=(13, 6), layout="constrained")
-    axes = fig.subplots(1, 2)
-    for ax, normalize, fmt, title in (
-        (axes[0], None, "d", "Counts"),
-        (axes[1], "true", ".2f", "Rates (each row sums to 1)"),
-    ):
-        ConfusionMatrixDisplay.from_predictions(
-            y, y_pred, labels=labels, normalize=normalize, values_format=fmt, ax=ax,
-            colorbar=False, cmap="Blues", text_kw={"fontsize": 8},
-        )
-        ax.set_title(title)
-    accuracy = float(np.mean(np.asarray(y_pred) == np.asarray(y)))
-    fig.suptitle(f"Confusion matrix on {len(y_pred):,} images, accuracy {accuracy:.2%}")
-    return fig

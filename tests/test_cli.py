@@ -93,13 +93,27 @@ def test_malformed_layer_sizes_are_refused_by_the_parser(capsys):
     assert "positive integers separated by commas" in capsys.readouterr().err
 
 
-def test_missing_data_is_a_plain_error_not_a_traceback(tmp_path, monkeypatch, capsys):
+@pytest.mark.parametrize("command", ["train", "grid"])
+def test_missing_data_is_a_plain_error_not_a_traceback(tmp_path, monkeypatch, capsys, command):
     monkeypatch.delenv("SKMNIST_DATA", raising=False)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
-    status = main(["train", "--data-dir", str(tmp_path), "--no-download"])
+    status = main([command, "--data-dir", str(tmp_path), "--no-download"])
     assert status == 1
     err = capsys.readouterr().err
-    assert err.startswith("skmnist train: error:") and "SKMNIST_DATA" in err
+    assert err.startswith(f"skmnist {command}: error:") and "SKMNIST_DATA" in err
+    # in the command line's words, not load_mnist's parameters
+    assert "--no-download" in err and "--data-dir <folder>" in err
+    for python in ("download=True", "download=False", "data_home="):
+        assert python not in err
+
+
+def test_missing_data_in_python_speaks_of_the_parameters(tmp_path, monkeypatch):
+    from skmnist import load_mnist
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    with pytest.raises(ValueError, match="MNIST was not found") as info:
+        load_mnist(tmp_path, download=False)
+    assert "data_home=<folder>" in str(info.value) and "--" not in str(info.value)
 
 
 def test_train_fits_reports_and_saves_without_tensorflow_noise(mnist, tmp_path):
@@ -142,3 +156,116 @@ def test_report_writes_into_a_default_folder():
     from skmnist._cli_parser import build_parser
 
     assert build_parser().parse_args(["report", "model.skmnist"]).output == "skmnist-report"
+
+
+# -- skmnist grid: the time estimate, the question, the paths ------------------------
+
+
+def _tiny_mnist_folder(mnist, folder):
+    X_train, X_test, y_train, y_test = mnist
+    folder.mkdir()
+    np.savez(folder / "mnist.npz", x_train=X_train[:400], y_train=y_train[:400],
+             x_test=X_test[:200], y_test=y_test[:200])
+    return folder
+
+
+def test_grid_estimates_its_time_and_prints_paths_as_given(mnist, tmp_path, monkeypatch, capsys):
+    _tiny_mnist_folder(mnist, tmp_path / "data")
+    monkeypatch.chdir(tmp_path)
+    status = main(["grid", "--data-dir", "data", "--no-download", "--hidden-layer-sizes", "8",
+                   "--learning-rate", "0.01", "--cv", "2", "--epochs", "1", "--output", "out"])
+    assert status == 0
+    out = capsys.readouterr().out
+    assert "MNIST from data/mnist.npz:" in out  # as given, relative
+    assert "Estimated time: about 5 s with the refit" in out
+    assert "Wrote out/cv_results.csv, out/heatmap.png and out/best_model.skmnist" in out
+    assert str(tmp_path) not in out  # no absolute path among relative ones
+
+
+def test_grid_estimate_follows_the_documented_rule():
+    from skmnist._grid_command import (
+        SECONDS_PER_FIT,
+        SECONDS_PER_NETWORK,
+        US_PER_IMAGE_EPOCH,
+        US_PER_IMAGE_EPOCH_PER_1000_WEIGHTS,
+        estimate_seconds,
+    )
+
+    weights = (784 + 1) * 32 + (32 + 1) * 10
+    per_image_epoch = (US_PER_IMAGE_EPOCH + US_PER_IMAGE_EPOCH_PER_1000_WEIGHTS * weights / 1000)
+    # 2 rates x 3 folds = 6 fits on 2/3 of 30,000 images, 4 epochs; then the refit on all
+    expected = (6 * 20_000 * 4 * per_image_epoch * 1e-6 + 6 * SECONDS_PER_FIT
+                + SECONDS_PER_NETWORK) + (30_000 * 4 * per_image_epoch * 1e-6 + SECONDS_PER_FIT)
+    assert estimate_seconds([(32,)], 2, 3, 4, 30_000) == pytest.approx(expected)
+    serial = estimate_seconds([(32,), (512, 256)], 3, 3, 15, 60_000)
+    assert estimate_seconds([(32,), (512, 256)], 3, 3, 15, 60_000, parallel=2) < 0.75 * serial
+    assert estimate_seconds([(512, 256)], 3, 3, 15, 60_000) > 5 * estimate_seconds(
+        [(32,)], 3, 3, 15, 60_000)
+
+
+def _long_grid(monkeypatch, answers):
+    """A grid estimated at an hour, on a terminal that answers `answers`."""
+    import builtins
+    import sys
+
+    import skmnist._grid_command
+
+    monkeypatch.setattr(skmnist._grid_command, "estimate_seconds", lambda *a, **k: 3600.0)
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: True, raising=False)
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True, raising=False)
+    prompts = []
+
+    def fake_input(prompt):
+        prompts.append(prompt)
+        return answers.pop(0)
+
+    monkeypatch.setattr(builtins, "input", fake_input)
+    return prompts
+
+
+def test_a_long_grid_asks_on_a_terminal_and_stops_on_no(mnist, tmp_path, monkeypatch, capsys):
+    data = _tiny_mnist_folder(mnist, tmp_path / "data")
+    prompts = _long_grid(monkeypatch, ["n"])
+    status = main(["grid", "--data-dir", str(data), "--no-download",
+                   "--output", str(tmp_path / "out")])
+    assert status == 1
+    assert prompts == ["This may take about 60 min. Go on? [y/N] "]
+    out = capsys.readouterr().out
+    assert "Estimated time: about 60 min" in out and "Not started" in out and "--yes" in out
+    assert not (tmp_path / "out").exists()
+
+
+def test_grid_goes_on_without_asking_with_yes_or_without_a_terminal(monkeypatch):
+    from skmnist._grid_command import CONFIRM_ABOVE, _go_on
+
+    prompts = _long_grid(monkeypatch, ["y"])
+    assert _go_on(CONFIRM_ABOVE - 1, assume_yes=False) and prompts == []  # short: no question
+    assert _go_on(3600, assume_yes=True) and prompts == []
+    assert _go_on(3600, assume_yes=False) and len(prompts) == 1  # answered "y"
+    import sys
+
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: False, raising=False)
+    assert _go_on(3600, assume_yes=False) and len(prompts) == 1  # a pipe: no question
+    from skmnist._cli_parser import build_parser
+
+    assert build_parser().parse_args(["grid", "-y"]).yes is True
+
+
+@pytest.mark.parametrize("first", ["keras", "tensorflow"])
+def test_noise_left_when_tensorflow_is_imported_first_is_only_its_own_import(first):
+    # What docs/faq.md says: the lines printed while `import keras` (or tensorflow)
+    # loads TensorFlow cannot be taken back; skmnist still hides the CUDA probe's
+    # "failed call to cuInit", which TensorFlow prints when devices are first listed.
+    code = (
+        f"import sys, {first}\n"
+        "print('--- imported', file=sys.stderr, flush=True)\n"
+        "import numpy as np\n"
+        "from skmnist import DenseMLPClassifier\n"
+        "DenseMLPClassifier((4,), epochs=1, random_state=0).fit(np.random.rand(20, 6), "
+        "np.arange(20) % 2)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    result = _run("-c", code, env=env)
+    assert result.returncode == 0, result.stderr
+    after_import = result.stderr.split("--- imported", 1)[1]
+    assert after_import.strip() == "", after_import

@@ -11,7 +11,7 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 #: script -> (text its output must contain, files it must write)
 EXPECTED = {
-    "analysis.py": ("Test accuracy:", ["analysis-model.skmnist"]),
+    "analysis.py": ("Confusion matrix saved to", ["analysis-model.skmnist", "confusion_matrix.png"]),
     "grid_search.py": ("mean CV accuracy", ["grid_heatmap.png"]),
     "confusion_matrix.py": ("Wrote confusion_matrix.png", ["confusion_matrix.png"]),
     "reproduce_tutorials.py": ("| tutorial model | published | measured |", []),

@@ -86,14 +86,54 @@ def test_page_template_ships_in_the_package_and_escapes_every_value():
     page = _render_page(
         model_name=evil, data_source=evil, date=evil, version=evil, n_test=evil,
         n_misclassified=evil, cards=[(evil, evil)], parameters=[(evil, evil)],
-        report_rows=[(evil, [evil] * 4)],
+        report_rows=[(evil, [evil] * 4)], validated=True,
+        confused=[{"true": evil, "predicted": evil, "count": evil, "share": evil,
+                   "examples": [evil]}],
         images={name: evil for name in ("confusion", "misclassified", "digits", "network",
                                         "history")},
     )
     assert "<i>" not in page and "{{" not in page and "{%" not in page
     escaped = "&lt;i&gt;&#34;x&#34; &amp; &#39;y&#39;&lt;/i&gt;"
-    assert page.count(escaped) == 22  # every value, in text and in attributes
+    assert page.count(escaped) == 29  # every value, in text and in attributes
     assert f'<img src="{escaped}"' in page
+
+
+def test_page_lists_the_most_confused_pairs_with_their_images(small_report):
+    import base64
+    import io
+
+    from sklearn.metrics import confusion_matrix
+
+    pipe, X, y, output, _ = small_report
+    page = (output / "index.html").read_text()
+    section = page[page.index('<section id="confused-pairs">'):]
+    section = section[:section.index("</section>")]
+    rows = re.findall(
+        r'<tr><th scope="row">(\d)</th><td>(\d)</td><td>(\d+)</td><td>([\d.]+)%</td>\n'
+        r'<td class="examples">(.*?)</td></tr>', section,
+    )
+    matrix = confusion_matrix(y, pipe.predict(X), labels=range(10))
+    np.fill_diagonal(matrix, 0)
+    assert 0 < len(rows) <= 10
+    counts = [int(count) for _, _, count, _, _ in rows]
+    assert counts == sorted(counts, reverse=True) and counts[0] == matrix.max()
+    for true, predicted, count, share, examples in rows:
+        assert int(count) == matrix[int(true), int(predicted)]
+        assert float(share) == pytest.approx(100 * int(count) / np.sum(y == int(true)), abs=0.005)
+        uris = re.findall(r'<img class="thumb" src="data:image/png;base64,([^"]+)" '
+                          rf'alt="a {true} predicted as {predicted}">', examples)
+        assert len(uris) == min(int(count), 6)
+        with Image.open(io.BytesIO(base64.b64decode(uris[0]))) as image:
+            assert image.size == (28, 28)
+
+
+def test_page_says_why_there_are_no_validation_curves(mnist_5k, tmp_path):
+    X_train, X_test, y_train, y_test = mnist_5k
+    pipe = make_mlp_pipeline(hidden_layer_sizes=(16,), epochs=1, random_state=0)
+    pipe.fit(X_train[:500], y_train[:500])
+    write_report(pipe, X_test[:200], y_test[:200], tmp_path)
+    page = (tmp_path / "index.html").read_text()
+    assert "no validation curves" in page and "--early-stopping" in page
 
 
 def test_model_summary_finds_the_parts_inside_a_search():
@@ -106,14 +146,15 @@ def test_model_summary_finds_the_parts_inside_a_search():
         {"mlp__learning_rate": [0.01]}, cv=2,
     ).fit(X, y)
     rows = dict(model_summary(search))
-    assert rows["layers"] == "64 → 4 → 2" and rows["weights"] == "270"
+    assert rows["layers"] == "64 → 4 → 2" and rows["parameters"] == "270"
     assert rows["learning rate"] == "0.01" and rows["pixels scaled to"] == "[-0.5, 0.5]"
 
 
 def test_index_html_is_self_contained_with_relative_links(small_report):
     *_, output, _ = small_report
     page = (output / "index.html").read_text()
-    links = re.findall(r'(?:src|href)="([^"]*)"', page)
+    links = [link for link in re.findall(r'(?:src|href)="([^"]*)"', page)
+             if not link.startswith("data:image/png;base64,")]  # the inline examples
     assert sorted(set(links)) == sorted(
         set(IMAGES) | {"classification_report.txt", "classification_report.csv"}
     )
@@ -156,38 +197,43 @@ def test_chromium_loads_every_image_of_the_page(small_report, tmp_path):
         dom = _browse(tmp_path, "--virtual-time-budget=10000", "--dump-dom", probe.as_uri())
     finally:
         probe.unlink()
-    loaded = dict(item.split("=") for item in re.search(r'data-loaded="([^"]*)"', dom)[1].split())
+    loaded = dict(item.rsplit("=", 1)
+                  for item in re.search(r'data-loaded="([^"]*)"', dom)[1].split())
+    thumbnails = {src: size for src, size in loaded.items() if src.startswith("data:")}
+    loaded = {src: size for src, size in loaded.items() if src not in thumbnails}
+    assert thumbnails and set(thumbnails.values()) == {"28x28"}  # decoded
     assert sorted(loaded) == sorted(IMAGES)
     for name, size in loaded.items():
         with Image.open(output / name) as image:
             assert size == f"{image.size[0]}x{image.size[1]}"  # decoded, at its full size
 
 
-def _blue_and_dark(shot):
+def _red_and_dark(shot):
     with Image.open(shot) as image:
         pixels = np.asarray(image.convert("RGB"), dtype=int)
-    blue = (pixels[..., 2] - pixels[..., 0] > 80).mean()  # the confusion matrix's cells
+    red = (pixels[..., 0] - pixels[..., 2] > 80).mean()  # the confusion matrix's mistakes
     dark = (pixels.max(axis=2) < 60).mean()  # digits' ink and text
-    return pixels.shape, blue, dark
+    return pixels.shape, red, dark
 
 
 def test_chromium_screenshot_shows_the_figures(small_report, tmp_path):
     *_, output, _ = small_report
     # The page as written, and a copy whose images are missing, for comparison.
     broken = output / "broken.html"
-    broken.write_text((output / "index.html").read_text().replace('.png"', '.missing.png"'))
+    broken.write_text((output / "index.html").read_text().replace('.png"', '.missing.png"')
+                      .replace('src="data:', 'src="missing:'))
     try:
         shots = {}
         for name, page in {"page": output / "index.html", "broken": broken}.items():
             shots[name] = tmp_path / f"{name}.png"
-            _browse(tmp_path, "--window-size=1400,2400", f"--screenshot={shots[name]}",
+            _browse(tmp_path, "--window-size=1400,4000", f"--screenshot={shots[name]}",
                     page.as_uri())
     finally:
         broken.unlink()
-    shape, blue, dark = _blue_and_dark(shots["page"])
-    assert shape[:2] == (2400, 1400)
-    _, blue_without, dark_without = _blue_and_dark(shots["broken"])
-    assert blue > 0.005 and blue > 10 * blue_without
+    shape, red, dark = _red_and_dark(shots["page"])
+    assert shape[:2] == (4000, 1400)
+    _, red_without, dark_without = _red_and_dark(shots["broken"])
+    assert red > 0.005 and red > 10 * red_without
     assert dark > 0.01 and dark > 2 * dark_without
 
 
