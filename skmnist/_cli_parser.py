@@ -2,16 +2,27 @@
 
 Only the standard library and ``_facts`` are imported, so that ``skmnist
 --help`` answers at once; every default and choice comes from ``_facts``.
+The ``serve`` and ``export`` sub-commands are described in ``_cli_serve_parser``.
 """
 
 import argparse
 
 from . import __version__
-from ._facts import ACTIVATIONS, DEFAULTS, OPTIMIZERS, PRESET_SUMMARIES, PRESETS, SCHEDULES
+from ._cli_serve_parser import add_serve_and_export
+from ._facts import (
+    ACTIVATIONS,
+    DEFAULT_MODEL_FILE,
+    DEFAULTS,
+    OPTIMIZERS,
+    PRESET_SUMMARIES,
+    PRESETS,
+    SCHEDULES,
+)
 
 __all__ = ["DEFAULT_OUTPUT", "build_parser"]
 
-DEFAULT_OUTPUT = "skmnist-mlp.skmnist"
+#: Where ``skmnist train`` writes the fitted pipeline.
+DEFAULT_OUTPUT = DEFAULT_MODEL_FILE
 
 
 class _Given(argparse.Action):
@@ -208,7 +219,7 @@ def build_parser():
     out.add_argument("--quiet", action="store_true", help="no progress bar")
     _add_grid_command(commands)
     _add_report_and_predict(commands)
-    _add_serve_and_export(commands)
+    add_serve_and_export(commands)
     return parser
 
 
@@ -356,56 +367,3 @@ def _at_least(minimum):
         return value
 
     return parse
-
-
-def _add_serve_and_export(commands):
-    serve = commands.add_parser(
-        "serve",
-        help="serve a page to draw digits on, and a JSON prediction API",
-        description=(
-            "Serve a model on a local web server: open the address it prints to draw a digit "
-            "(mouse, finger or pen) or drop a photo and watch the model read it; programs can "
-            "POST images or 28x28 pixels to /api/predict (schema at /openapi.json). Binds "
-            "127.0.0.1, this machine only, unless --host says otherwise. Needs FastAPI and "
-            'uvicorn: pip install "skmnist[serve]".'
-        ),
-    )
-    serve.add_argument(
-        "model", metavar="MODEL", nargs="?", default=DEFAULT_OUTPUT,
-        help="a model file written by skmnist train (default: %(default)s)",
-    )
-    serve.add_argument(
-        "--host", default="127.0.0.1",
-        help="address to listen on; 0.0.0.0 for every network interface (default: %(default)s)",
-    )
-    serve.add_argument(
-        "--port", type=_port, default=8000, help="TCP port to listen on (default: %(default)s)"
-    )
-    serve.add_argument(
-        "--max-body-mb", type=_positive(float), default=10.0, metavar="MB",
-        help="refuse request bodies larger than this many MiB with 413 (default: %(default)s)",
-    )
-    serve.add_argument("--access-log", action="store_true", help="print one line per request")
-
-    export = commands.add_parser(
-        "export",
-        help="export a model to ONNX, to predict without Python's skmnist",
-        description=(
-            "Write the whole fitted pipeline (PixelScaler then the Dense network) as one ONNX "
-            "model: input 'images', uint8 of shape (n, 28, 28); outputs 'label' (n,) and "
-            "'probabilities' (n, n_classes). Run it with onnxruntime or any ONNX runtime. "
-            'Needs onnx: pip install "skmnist[onnx]".'
-        ),
-    )
-    export.add_argument("model", metavar="MODEL", help="a model file written by skmnist train")
-    export.add_argument("output", metavar="OUT.onnx", help="the ONNX file to write")
-
-
-def _port(text):
-    try:
-        value = int(text)
-    except ValueError:
-        value = None
-    if value is None or not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"expected a port number from 0 to 65535; got {text!r}")
-    return value

@@ -1,7 +1,7 @@
 """The facts every part of skmnist shares, each stated once.
 
 Names of activations, optimizers and schedules, the classifier's defaults,
-the pipeline's presets and the seed rules. The estimator, the engine, the
+the pipeline's presets, the seed rules and ``skmnist serve``'s defaults. The estimator, the engine, the
 command line (whose ``--help`` must not import TensorFlow), the report,
 the plots and the docs read them from here instead of keeping copies.
 This module imports nothing heavy.
@@ -14,11 +14,14 @@ __all__ = [
     "ACTIVATION_LABELS",
     "DEFAULTS",
     "DEFAULT_LEARNING_RATE",
+    "DEFAULT_MODEL_FILE",
     "MAX_SEED",
     "OPTIMIZERS",
     "PRESETS",
     "PRESET_SUMMARIES",
     "SCHEDULES",
+    "SERVE_BODY_MB_RANGE",
+    "SERVE_DEFAULTS",
     "SHORT_FIT_EPOCHS",
     "auto_batch_size",
     "auto_dropout",
@@ -176,6 +179,17 @@ def _summary(params):
 
 #: One line per preset, for ``--help`` and the docs.
 PRESET_SUMMARIES = {name: _summary(params) for name, params in PRESETS.items()}
+
+#: Where ``skmnist train`` writes its model, and where ``serve`` looks for one.
+DEFAULT_MODEL_FILE = "skmnist-mlp.skmnist"
+
+#: ``skmnist serve``'s defaults (and ``create_app``'s body limit): this machine
+#: only, port 8000, request bodies up to 10 MiB (a phone photo fits).
+SERVE_DEFAULTS = {"host": "127.0.0.1", "port": 8000, "max_body_mb": 10.0}
+
+#: The body limits ``skmnist serve --max-body-mb`` accepts, in MiB: from about
+#: 1 KB (a JSON digit is about 3 KB) to 1 GiB (bodies are held in memory).
+SERVE_BODY_MB_RANGE = (0.001, 1024.0)
 
 #: Seeds are drawn below this bound (TensorFlow's and NumPy's int32 seeds).
 MAX_SEED = 2**31 - 1

@@ -102,6 +102,8 @@ def _grayscale(image):
         if image.mode not in ("L", "I", "I;16", "F"):
             image = image.convert("L")
         array = np.asarray(image, dtype=np.float64)
+        if image.mode == "F":  # a TIFF of floats may hold NaN or infinity
+            _check_finite(array)
         if image.mode in ("I", "I;16") and array.max() > 255:
             array = array * (255.0 / 65535.0)
         return array
@@ -113,9 +115,20 @@ def _grayscale(image):
             f"Expected one grey-scale (height, width) or colour (height, width, 3) image; "
             f"got an array of shape {array.shape}."
         )
+    _check_finite(array)
     if array.max() <= 1.0:  # floats in [0, 1]
         array = array * 255.0
     return array
+
+
+def _check_finite(array):
+    if not np.isfinite(array).all():
+        bad = int(np.size(array) - np.count_nonzero(np.isfinite(array)))
+        raise ValueError(
+            f"The image has {bad:,} pixel{'s' if bad != 1 else ''} that {'are' if bad != 1 else 'is'}"
+            " not a number (NaN) or infinite; grey levels must be finite numbers from 0 to 255 "
+            "(or 0 to 1). Replace those pixels, or save the image as an 8-bit PNG or JPEG."
+        )
 
 
 def _shrink(gray):

@@ -88,7 +88,9 @@ def _classes(onnx, classes):
     if classes.dtype.kind == "U":
         return classes.astype(object), onnx.TensorProto.STRING
     raise ValueError(
-        f"skmnist export writes integer, text or boolean class labels, not {classes.dtype}."
+        f"skmnist export writes integer, text or boolean class labels, not {classes.dtype} "
+        f"(this model's classes: {classes.tolist()[:10]}). Refit the pipeline on whole-number "
+        "labels (y.astype(int)) or text labels (y.astype(str)), then export it again."
     )
 
 

@@ -4,12 +4,13 @@ import ipaddress
 import os
 import sys
 
+from ._facts import DEFAULT_MODEL_FILE, SERVE_DEFAULTS
 from ._serve_app import DEFAULT_MAX_BODY_BYTES
 
 __all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "binding_warning", "serve"]
 
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 8000
+DEFAULT_HOST = SERVE_DEFAULTS["host"]
+DEFAULT_PORT = SERVE_DEFAULTS["port"]
 
 
 def binding_warning(host):
@@ -80,7 +81,7 @@ def serve(model_path, host=DEFAULT_HOST, port=DEFAULT_PORT, *,
     if not os.path.exists(model_path):
         raise OSError(
             f"No model file at {os.fspath(model_path)!r}. Train one first with 'skmnist train' "
-            "(it writes skmnist-mlp.skmnist here), or pass the path of a .skmnist file."
+            f"(it writes {DEFAULT_MODEL_FILE} here), or pass the path of a .skmnist file."
         )
     print(f"Loading {os.fspath(model_path)} ...", file=sys.stderr, flush=True)
     model = load(model_path)

@@ -4,30 +4,47 @@ Built on FastAPI (which publishes the OpenAPI schema at ``/openapi.json``),
 served by uvicorn (``_serve.py``). Bodies are read here, within a size limit,
 before anything looks at them; turning them into a 28x28 image is
 ``_serve_inputs``' job; predicting is the fitted pipeline's NumPy
-``predict_proba``. Every bad request gets a JSON ``{"detail": ...}`` answer
-with a 4xx status, and leaves nothing behind that could affect the next one.
+``predict_proba``. Images of many pixels (judged from their header) and big
+bodies are decoded in worker threads, two at a time, so that the event loop
+keeps answering drawings. Every bad request gets a JSON ``{"detail": ...}``
+answer with a 4xx status, and leaves nothing behind that could affect the
+next one; values JSON cannot hold (NaN, infinity) are sent as null.
 """
 
+import math
 import time
 from importlib import resources
 
 import numpy as np
 
 from . import __version__
+from ._facts import SERVE_DEFAULTS
 from ._model_parts import model_parts
-from ._serve_inputs import LIMITS, Refused, digit_from_image, digit_from_json, image_from_multipart
+from ._serve_inputs import (
+    LIMITS,
+    Refused,
+    digit_from_json,
+    digit_from_opened,
+    image_from_multipart,
+    open_image,
+)
 
 __all__ = ["DEFAULT_MAX_BODY_BYTES", "create_app"]
 
-#: The largest body accepted by default: a phone photo fits.
-DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
+#: The largest body accepted by default (``SERVE_DEFAULTS["max_body_mb"]`` MiB).
+DEFAULT_MAX_BODY_BYTES = int(SERVE_DEFAULTS["max_body_mb"] * 1024 * 1024)
 
-#: Images larger than this are decoded in a worker thread, so that a big photo
-#: does not hold up the drawings of other users.
+#: Images of more pixels than this are decoded in a worker thread, so that a big
+#: photo does not hold up the drawings of other users. Decided from the image's
+#: header, not the body's size: a plain-colour PNG of 40 megapixels is 40 KB.
+_THREAD_ABOVE_PIXELS = 1_000_000
+
+#: Bodies larger than this are parsed in a worker thread too (JSON, or an image
+#: of few pixels in many bytes); a drawing or a JSON digit is a few KB.
 _THREAD_ABOVE_BYTES = 256 * 1024
 
-#: At most this many big images are decoded at a time (each may take tens of MB).
-_BIG_IMAGES_AT_ONCE = 2
+#: At most this many big bodies are decoded at a time (an image may take hundreds of MB).
+_BIG_BODIES_AT_ONCE = 2
 
 _PREDICT_BODY = {
     "required": True,
@@ -103,14 +120,20 @@ async def _read_body(request, limit):
 
 
 def _jsonable(value):
-    """Parameters as JSON values: tuples as lists, NumPy scalars as numbers, others as text."""
+    """Parameters as JSON values: tuples as lists, NumPy scalars as numbers, others as text.
+
+    Floats that are not finite (a parameter set to infinity, a NaN loss) become
+    None: JSON has no NaN or infinity, and Starlette refuses to send them.
+    """
     if isinstance(value, (list, tuple)):
         return [_jsonable(v) for v in value]
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, np.generic):
-        return value.item()
-    if value is None or isinstance(value, (bool, int, float, str)):
+        value = value.item()
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if value is None or isinstance(value, (bool, int, str)):
         return value
     return repr(value)
 
@@ -120,7 +143,7 @@ def _model_info(model, scalers, classifier, name, limit):
     return {
         "file": name,
         "skmnist_version": __version__,
-        "classes": classifier.classes_.tolist(),
+        "classes": _jsonable(classifier.classes_.tolist()),
         "steps": [
             {"name": step_name, "class": type(step).__name__,
              "params": _jsonable(step.get_params(deep=False))}
@@ -128,7 +151,7 @@ def _model_info(model, scalers, classifier, name, limit):
             if step in scalers or step is classifier
         ],
         "epochs_trained": _jsonable(getattr(classifier, "n_iter_", None)),
-        "last_scores": {str(k): float(v[-1]) for k, v in history.items() if len(v)},
+        "last_scores": {str(k): _jsonable(v[-1]) for k, v in history.items() if len(v)},
         "input": "one image of a digit (image/*, multipart field 'image') or JSON "
                  '{"pixels": 28x28 grey levels 0-255}',
         "limits": {"max_body_bytes": limit, **LIMITS},
@@ -203,10 +226,10 @@ def create_app(model, *, max_body_bytes=DEFAULT_MAX_BODY_BYTES, model_name=None)
             f"max_body_bytes must be a positive whole number of bytes; got {max_body_bytes!r}."
         )
     scalers, classifier = model_parts(model, "skmnist serve")
-    classes = classifier.classes_.tolist()
+    classes = _jsonable(classifier.classes_.tolist())
     info = _model_info(model, scalers, classifier, model_name, max_body_bytes)
     page = _page_html()
-    big_images = anyio.Semaphore(_BIG_IMAGES_AT_ONCE)
+    big_bodies = anyio.Semaphore(_BIG_BODIES_AT_ONCE)
 
     app = FastAPI(
         title="skmnist",
@@ -223,11 +246,21 @@ def create_app(model, *, max_body_bytes=DEFAULT_MAX_BODY_BYTES, model_name=None)
     async def drawing_page():
         return HTMLResponse(page, headers={"Cache-Control": "no-cache"})
 
+    async def off_the_loop(function, argument):
+        async with big_bodies:
+            return await run_in_threadpool(function, argument)
+
     async def digit_of_image(data):
-        if len(data) <= _THREAD_ABOVE_BYTES:  # a drawing: faster here than in a thread
-            return digit_from_image(data)
-        async with big_images:
-            return await run_in_threadpool(digit_from_image, data)
+        image = open_image(data)  # the header only: cheap
+        width, height = image.size
+        if width * height <= _THREAD_ABOVE_PIXELS and len(data) <= _THREAD_ABOVE_BYTES:
+            return digit_from_opened(image)  # a drawing: faster here than in a thread
+        return await off_the_loop(digit_from_opened, image)
+
+    async def digit_of_json(data):
+        if len(data) <= _THREAD_ABOVE_BYTES:
+            return digit_from_json(data)
+        return await off_the_loop(digit_from_json, data)
 
     @app.post("/api/predict", openapi_extra={"requestBody": _PREDICT_BODY},
               responses=_PREDICT_RESPONSES, summary="Read the digit in one image")
@@ -238,7 +271,7 @@ def create_app(model, *, max_body_bytes=DEFAULT_MAX_BODY_BYTES, model_name=None)
             body = await _read_body(request, max_body_bytes)
             kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
             if kind == "application/json" or kind.endswith("+json"):
-                digit = digit_from_json(body)
+                digit = await digit_of_json(body)
             elif kind == "multipart/form-data":
                 digit = await digit_of_image(await image_from_multipart(request.headers, body))
             elif kind.startswith("image/") or kind == "application/octet-stream":
@@ -251,12 +284,13 @@ def create_app(model, *, max_body_bytes=DEFAULT_MAX_BODY_BYTES, model_name=None)
             return JSONResponse({"detail": str(exc)}, status_code=exc.status)
         prepared = time.perf_counter()
         proba = model.predict_proba(digit[np.newaxis])[0]
-        best = int(np.argmax(proba))
+        # A model whose weights went to NaN in training predicts NaN: said as null.
+        label = classes[int(np.argmax(proba))] if np.isfinite(proba).all() else None
         done = time.perf_counter()
         return JSONResponse({
-            "label": classes[best],
+            "label": label,
             "classes": classes,
-            "probabilities": proba.tolist(),
+            "probabilities": _jsonable(proba.tolist()),
             "image": digit.tolist(),
             "timing_ms": {"prepare": round((prepared - start) * 1e3, 3),
                           "predict": round((done - prepared) * 1e3, 3)},

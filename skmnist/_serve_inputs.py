@@ -16,7 +16,10 @@ import numpy as np
 
 from ._images import MAX_IMAGE_PIXELS, WORK_SIZE, _check_pixels, prepare_digit_image
 
-__all__ = ["Refused", "digit_from_image", "digit_from_json", "image_from_multipart"]
+__all__ = [
+    "Refused", "digit_from_image", "digit_from_json", "digit_from_opened", "image_from_multipart",
+    "open_image",
+]
 
 #: Image formats read from clients: common photo and drawing formats only (Pillow
 #: can open many more, some through outside programs, such as EPS).
@@ -34,22 +37,71 @@ class Refused(ValueError):
         self.status = status
 
 
-def _open_image(data):
-    """Decode image bytes with Pillow, checking their size from the header first."""
-    from PIL import Image
+def _pillow_image():
+    """Pillow's Image module, or a 400 saying images cannot be read without it."""
+    try:
+        from PIL import Image
+    except ImportError:  # pragma: no cover - Pillow comes with skmnist[serve]
+        raise Refused(400, "This server cannot read image files (Pillow is not installed); "
+                      'send JSON {"pixels": 28x28 numbers} instead.') from None
+    return Image
 
+
+def _quiet_pillow_warning():
+    """Silence Pillow's DecompressionBombWarning for good, once, in this process.
+
+    skmnist's own pixel limit (``MAX_IMAGE_PIXELS``, checked from the header)
+    is lower than the size at which Pillow warns, so the warning would only
+    repeat a refusal. One filter set at import, rather than
+    ``warnings.catch_warnings()`` around every decode, which changes the
+    process-wide filters and is not safe in the server's worker threads.
+    """
+    try:
+        from PIL import Image
+    except ImportError:  # pragma: no cover - said when an image arrives
+        return
+    warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
+
+
+_quiet_pillow_warning()
+
+
+def open_image(data):
+    """Open image bytes lazily: read the header and check the pixel count, decode nothing.
+
+    Parameters
+    ----------
+    data : bytes
+        An image file.
+
+    Returns
+    -------
+    image : PIL.Image.Image
+        Not decoded yet; ``image.size`` tells how much decoding it will take.
+        Give it to :func:`digit_from_opened`.
+
+    Raises
+    ------
+    Refused
+        Status 400 if the bytes are not an image skmnist reads, or the image
+        is larger than ``MAX_IMAGE_PIXELS``.
+
+    Examples
+    --------
+    >>> import io
+    >>> from PIL import Image
+    >>> from skmnist._serve_inputs import open_image
+    >>> buffer = io.BytesIO()
+    >>> Image.new("L", (4000, 3000)).save(buffer, "PNG")
+    >>> open_image(buffer.getvalue()).size
+    (4000, 3000)
+    """
+    Image = _pillow_image()
     if not data:
         raise Refused(400, "The body is empty: send the bytes of an image file (PNG, JPEG, ...).")
     try:
-        with warnings.catch_warnings():  # skmnist's own limit is lower than Pillow's warning
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data), formats=FORMATS)
-            _check_pixels(image.size, "The image")
-            if image.format == "JPEG" and min(image.size) > 2 * WORK_SIZE:
-                # Decode a big photo at a reduced scale (still larger than the size it is
-                # shrunk to): several times faster, and a digit needs far fewer pixels.
-                image.draft(image.mode, (WORK_SIZE, WORK_SIZE))
-            image.load()
+        image = Image.open(io.BytesIO(data), formats=FORMATS)
+        _check_pixels(image.size, "The image")
     except ValueError as exc:  # skmnist's pixel limit
         raise Refused(400, str(exc)) from None
     except Image.UnidentifiedImageError:
@@ -59,18 +111,56 @@ def _open_image(data):
             "or TIFF file of one digit.",
         ) from None
     except (OSError, SyntaxError, Image.DecompressionBombError, EOFError) as exc:
-        # OSError covers unidentified and truncated images; SyntaxError and EOFError
-        # come from some of Pillow's decoders on broken files.
-        raise Refused(
-            400,
-            f"Could not read the body as an image ({exc}). Send a complete PNG, JPEG, GIF, "
-            "BMP, WebP or TIFF file of one digit.",
-        ) from None
+        raise Refused(400, _unreadable(exc)) from None
     return image
+
+
+def _unreadable(exc):
+    # OSError covers truncated images; SyntaxError and EOFError come from some of
+    # Pillow's decoders on broken files.
+    return (f"Could not read the body as an image ({exc}). Send a complete PNG, JPEG, GIF, "
+            "BMP, WebP or TIFF file of one digit.")
+
+
+def digit_from_opened(image):
+    """The 28x28 uint8 MNIST image of the digit in an image from :func:`open_image`.
+
+    Decoding happens here: for a large image, call this in a worker thread.
+
+    Parameters
+    ----------
+    image : PIL.Image.Image
+        As :func:`open_image` returns it.
+
+    Returns
+    -------
+    digit : ndarray of shape (28, 28), uint8
+
+    Raises
+    ------
+    Refused
+        Status 400 if the image cannot be decoded or holds no visible digit.
+    """
+    if image.format == "JPEG" and min(image.size) > 2 * WORK_SIZE:
+        # Decode a big photo at a reduced scale (still larger than the size it is
+        # shrunk to): several times faster, and a digit needs far fewer pixels.
+        image.draft(image.mode, (WORK_SIZE, WORK_SIZE))
+    try:
+        image.load()
+    except (OSError, SyntaxError, EOFError, ValueError) as exc:
+        raise Refused(400, _unreadable(exc)) from None
+    try:
+        return prepare_digit_image(image)
+    except ValueError as exc:  # a blank canvas (no digit found), non-finite pixels
+        raise Refused(400, str(exc)) from None
+    except (OSError, MemoryError) as exc:
+        raise Refused(400, f"Could not use the image: {exc}. Send another image.") from None
 
 
 def digit_from_image(data):
     """The 28x28 uint8 MNIST image of the digit in image file bytes.
+
+    :func:`open_image` then :func:`digit_from_opened`, in one call.
 
     Parameters
     ----------
@@ -86,14 +176,22 @@ def digit_from_image(data):
     Refused
         Status 400 if the bytes are not an image skmnist reads, the image is
         too large (over ``MAX_IMAGE_PIXELS``) or holds no visible digit.
+
+    Examples
+    --------
+    >>> import io
+    >>> import numpy as np
+    >>> from PIL import Image
+    >>> from skmnist._serve_inputs import digit_from_image
+    >>> paper = np.full((120, 80), 255, np.uint8)
+    >>> paper[20:100, 35:45] = 0  # a dark "1" on white paper
+    >>> buffer = io.BytesIO()
+    >>> Image.fromarray(paper).save(buffer, "PNG")
+    >>> digit = digit_from_image(buffer.getvalue())
+    >>> digit.shape, int(digit.max()), int(digit[0, 0])
+    ((28, 28), 255, 0)
     """
-    image = _open_image(data)
-    try:
-        return prepare_digit_image(image)
-    except ValueError as exc:  # a blank canvas: no digit found
-        raise Refused(400, str(exc)) from None
-    except (OSError, MemoryError) as exc:
-        raise Refused(400, f"Could not use the image: {exc}. Send another image.") from None
+    return digit_from_opened(open_image(data))
 
 
 def _pixels_problem(pixels):

@@ -57,6 +57,17 @@ def test_unreadable_file_is_a_value_error_naming_it(tmp_path):
         prepare_digit_image(tmp_path / "notes.png")
 
 
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_pixels_that_are_not_finite_are_refused_plainly(tmp_path, bad):
+    floats = np.zeros((40, 30), dtype=np.float32)
+    floats[5:35, 12:18] = 200.0  # a "1"...
+    floats[0, 0] = bad  # ...in a TIFF of float grey levels with one bad pixel
+    Image.fromarray(floats, "F").save(tmp_path / "floats.tif")
+    for image in (tmp_path / "floats.tif", floats):
+        with pytest.raises(ValueError, match="1 pixel that is not a number .NaN. or infinite"):
+            prepare_digit_image(image)
+
+
 def test_large_images_are_shrunk_to_the_working_size():
     assert _shrink(np.zeros((2048, 1024))).shape == (512, 256)
     assert _shrink(np.zeros((100, 50))).shape == (100, 50)

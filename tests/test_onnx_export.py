@@ -65,15 +65,16 @@ def test_the_file_is_plain_onnx_of_the_pipeline(trained_model_file, tmp_path):
 
 
 @pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
-def test_every_activation_and_centring_is_reproduced(mnist, tmp_path, activation):
+def test_every_activation_is_reproduced_with_and_without_centring(mnist, tmp_path, activation):
     from skmnist import export_onnx
 
-    center = activation in ("tanh", "gelu", "identity")  # both scalings are covered
-    pipe = _small_fit(mnist, hidden_layer_sizes=(48, 24), activation=activation, center=center)
+    pipe = _small_fit(mnist, hidden_layer_sizes=(48, 24), activation=activation)
     _, X_test, _, _ = mnist
-    label, proba = _run(export_onnx(pipe, tmp_path / f"{activation}.onnx"), X_test)
-    assert np.abs(proba - pipe.predict_proba(X_test)).max() <= TOLERANCE
-    np.testing.assert_array_equal(label, pipe.predict(X_test))
+    for center in (False, True):  # the scaling is read when transforming: no refit needed
+        pipe[0].set_params(center=center)
+        label, proba = _run(export_onnx(pipe, tmp_path / f"{activation}-{center}.onnx"), X_test)
+        assert np.abs(proba - pipe.predict_proba(X_test)).max() <= TOLERANCE, center
+        np.testing.assert_array_equal(label, pipe.predict(X_test))
 
 
 def test_text_class_labels_come_out_as_text(mnist, tmp_path):
@@ -101,6 +102,10 @@ def test_what_cannot_be_exported_is_refused_plainly(mnist, tmp_path):
     pipe = _small_fit(mnist, hidden_layer_sizes=(8,))
     pipe[-1].activation = "swish"  # as if a newer skmnist had written the file
     with pytest.raises(ValueError, match="does not know the activation 'swish'"):
+        export_onnx(pipe, tmp_path / "x.onnx")
+    pipe[-1].activation = "relu"
+    pipe[-1].classes_ = pipe[-1].classes_.astype(float)  # fitted on y as floats
+    with pytest.raises(ValueError, match=r"not float64.*Refit the pipeline on whole-number"):
         export_onnx(pipe, tmp_path / "x.onnx")
     X_train, _, y_train, _ = mnist
     from skmnist import make_mlp_pipeline

@@ -4,6 +4,8 @@ import io
 import json
 import struct
 import sys
+import threading
+import time
 import zlib
 
 import numpy as np
@@ -86,7 +88,7 @@ def test_openapi_schema_describes_the_three_kinds_of_body(server):
     predict = schema["paths"]["/api/predict"]["post"]
     assert {"image/png", "multipart/form-data", "application/json"} <= set(
         predict["requestBody"]["content"])
-    assert {"200", "400", "413", "422"} <= set(predict["responses"])
+    assert {"200", "400", "413", "415", "422"} <= set(predict["responses"])
     assert "/api/model" in schema["paths"] and "/api/health" in schema["paths"]
 
 
@@ -143,6 +145,15 @@ def test_a_jpeg_photo_with_a_dark_digit_on_light_paper(server, digits):
 # -- bad requests: a plain JSON message, and the next request is served ------------
 
 
+def _tiff_with_nan():
+    floats = np.zeros((40, 30), dtype=np.float32)
+    floats[5:35, 12:18] = 200.0
+    floats[0, 0] = np.nan
+    buffer = io.BytesIO()
+    Image.fromarray(floats, "F").save(buffer, "TIFF")
+    return buffer.getvalue()
+
+
 def _bad_requests():
     white = _png(np.full((200, 200), 255, np.uint8))
     png = _png(np.full((50, 50), 255, np.uint8) - np.eye(50, dtype=np.uint8) * 255)
@@ -156,6 +167,9 @@ def _bad_requests():
          400, ["pixels", "limit"]),
         ("blank canvas", {"content": white, "headers": {"content-type": "image/png"}}, 400,
          ["no digit"]),
+        ("TIFF of floats with a NaN", {"content": _tiff_with_nan(),
+                                       "headers": {"content-type": "image/tiff"}}, 400,
+         ["not a number", "finite"]),
         ("form without image", {"files": {"photo": ("a.png", png, "image/png")}}, 400,
          ["'image'"]),
         ("not JSON", {"content": b"{pixels: 1", "headers": {"content-type": "application/json"}},
@@ -211,9 +225,72 @@ def test_a_body_just_under_the_limit_is_read(server):
 
 
 def test_unknown_paths_and_methods_are_json_4xx(server):
-    assert server.get("/nowhere").status_code == 404
-    assert server.get("/api/predict").status_code == 405
+    for answer, status in ((server.get("/nowhere"), 404), (server.get("/api/predict"), 405)):
+        assert answer.status_code == status
+        assert answer.headers["content-type"].startswith("application/json")
+        assert isinstance(answer.json()["detail"], str)
     assert server.get("/").headers["content-type"].startswith("text/html")
+
+
+def test_a_small_png_of_many_pixels_does_not_hold_up_other_requests(server, digits):
+    # 40 megapixels (the limit) in about 40 KB: decoded in a worker thread, chosen by
+    # its pixels, not its bytes, so that JSON digits are answered meanwhile. Decoded on
+    # the event loop, one after the other, they would hold each JSON request until done.
+    big = _png(np.zeros((5000, 8000), np.uint8))
+    assert len(big) < 100_000
+    answers, finished = [], []
+
+    def send_big():
+        with httpx.Client(base_url=server.base_url, timeout=120) as client:
+            answers.append(client.post("/api/predict", content=big,
+                                       headers={"content-type": "image/png"}))
+        finished.append(time.perf_counter())
+
+    senders = [threading.Thread(target=send_big) for _ in range(4)]  # 2 at a time
+    started = time.perf_counter()
+    for sender in senders:
+        sender.start()
+    latencies = []
+    try:
+        time.sleep(0.1)  # let the big bodies arrive first
+        while any(sender.is_alive() for sender in senders) or not latencies:
+            start = time.perf_counter()
+            answer = server.post("/api/predict", content=pixels_json(digits[0][2]),
+                                 headers={"content-type": "application/json"})
+            latencies.append(time.perf_counter() - start)
+            assert answer.status_code == 200 and answer.json()["label"] == 2
+    finally:
+        for sender in senders:
+            sender.join()
+    assert len(answers) == 4
+    for answer in answers:
+        _assert_refused(answer, 400, "no digit")
+    big_seconds = max(finished) - started
+    shown = ([round(t, 3) for t in latencies], round(big_seconds, 3))
+    assert max(latencies) < 1.0, shown
+    assert max(latencies) < max(0.05, big_seconds / 2), shown
+
+
+def test_model_values_that_are_not_finite_are_null_in_the_json(trained_model_file):
+    import anyio
+
+    from skmnist import create_app, load
+
+    model = load(trained_model_file)
+    model[-1].history_["loss"][-1] = float("nan")  # a fit that diverged in its last epoch
+    model[-1].set_params(learning_rate=float("inf"))  # the .skmnist format keeps inf
+
+    async def ask():
+        transport = httpx.ASGITransport(app=create_app(model))
+        async with httpx.AsyncClient(transport=transport, base_url="http://skmnist") as client:
+            return await client.get("/api/model")
+
+    answer = anyio.run(ask)
+    assert answer.status_code == 200, answer.text
+    info = answer.json()
+    assert info["last_scores"]["loss"] is None
+    assert isinstance(info["last_scores"]["accuracy"], float)
+    assert info["steps"][1]["params"]["learning_rate"] is None
 
 
 # -- the command line and the defaults ----------------------------------------------
@@ -221,11 +298,41 @@ def test_unknown_paths_and_methods_are_json_4xx(server):
 
 def test_serve_defaults_bind_this_machine_only_and_read_the_trained_file():
     from skmnist._cli_parser import DEFAULT_OUTPUT, build_parser
+    from skmnist._facts import SERVE_DEFAULTS
+    from skmnist._serve import DEFAULT_HOST, DEFAULT_PORT
     from skmnist._serve_app import DEFAULT_MAX_BODY_BYTES
 
     args = build_parser().parse_args(["serve"])
     assert (args.model, args.host, args.port) == (DEFAULT_OUTPUT, "127.0.0.1", 8000)
+    assert (DEFAULT_HOST, DEFAULT_PORT) == (SERVE_DEFAULTS["host"], SERVE_DEFAULTS["port"])
     assert args.max_body_mb * 1024 * 1024 == DEFAULT_MAX_BODY_BYTES == 10 * 1024 * 1024
+
+
+@pytest.mark.parametrize("option, value, words", [
+    ("--max-body-mb", "inf", "MiB from 0.001 to 1024"),
+    ("--max-body-mb", "nan", "MiB from 0.001 to 1024"),
+    ("--max-body-mb", "1e-7", "MiB from 0.001 to 1024"),
+    ("--max-body-mb", "0", "MiB from 0.001 to 1024"),
+    ("--max-body-mb", "4096", "MiB from 0.001 to 1024"),
+    ("--max-body-mb", "ten", "MiB from 0.001 to 1024"),
+    ("--port", "0", "port number from 1 to 65535"),
+    ("--port", "65536", "port number from 1 to 65535"),
+])
+def test_serve_options_out_of_range_are_refused_in_plain_words(option, value, words, capsys):
+    from skmnist._cli import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["serve", option, value])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert words in err and repr(value) in err and "Traceback" not in err
+
+
+def test_serve_options_in_range_are_read():
+    from skmnist._cli_parser import build_parser
+
+    args = build_parser().parse_args(["serve", "--max-body-mb", "0.5", "--port", "65535"])
+    assert (args.max_body_mb, args.port) == (0.5, 65535)
 
 
 @pytest.mark.parametrize("host, warned", [("127.0.0.1", False), ("localhost", False),
