@@ -16,7 +16,7 @@ the server's start). Prints a markdown table: throughput, p50 and p99
 latency, failed requests (any answer but 200, or no answer), and whether
 the goals are met (8 clients: PNG >= 300/s with p99 <= 50 ms, JSON >= 800/s).
 
-    SKMNIST_DATA=../shared/datasets/mnist python benchmarks/bench_serve.py [--model FILE]
+    SKMNIST_DATA=/path/to/mnist python benchmarks/bench_serve.py [--model FILE]
 
 Without ``--model`` it serves ``skmnist-mlp.skmnist`` (what ``skmnist train``
 writes) if there is one here, else it first fits the default network for one
