@@ -8,12 +8,11 @@ repairs are in ``_scikeras_repairs.py``; defaults and names in ``_facts.py``.
 
 import numpy as np
 from sklearn.base import ClassifierMixin
-from sklearn.utils.multiclass import unique_labels
 from sklearn.utils.validation import check_is_fitted
 
-from ._facts import ACTIVATIONS, DEFAULTS, draw_seed
+from ._facts import ACTIVATIONS, DEFAULTS
 from ._inference import forward
-from ._input_checks import validate_X, validate_X_y
+from ._input_checks import validate_X
 from ._mlp_base import BaseDenseMLP
 from ._private_api import _fit_context
 
@@ -26,21 +25,16 @@ class DenseMLPClassifier(BaseDenseMLP):
     """Multi-layer perceptron classifier trained with Keras.
 
     A Dense network (hidden layers with a common activation, optional dropout,
-    softmax output) trained by a Keras optimizer on the sparse categorical
-    cross-entropy, behind the scikit-learn estimator API. It is a
-    :class:`scikeras.wrappers.KerasClassifier` whose parameters are flat and
-    named like :class:`~sklearn.neural_network.MLPClassifier`'s, so that
-    :class:`~sklearn.model_selection.GridSearchCV` can search them, and which
-    takes Keras callbacks, ``class_weight`` and ``warm_start`` as
-    KerasClassifier does. Training runs in a compiled loop shared by every fit
-    of the same architecture (much faster than ``keras.Model.fit`` for small
-    networks) and prediction in NumPy. It supports scikit-learn's callbacks
-    (:meth:`set_callbacks`): each epoch is a subtask of the fit, so under a
-    grid search ``sklearn.callback.ProgressBar(max_propagation_depth=None)``
-    shows a bar per candidate and fold whose classifier row advances epoch
-    by epoch, and ``ScoringMonitor`` scores every epoch. KerasClassifier parameters that do not apply here
-    (``model``, ``loss``, ``metrics``, ``validation_split``, ...) are refused
-    with the reason and what to use instead.
+    softmax output) trained by a Keras optimizer on the cross-entropy. It is a
+    :class:`scikeras.wrappers.KerasClassifier` with flat parameters named like
+    :class:`~sklearn.neural_network.MLPClassifier`'s (so that
+    :class:`~sklearn.model_selection.GridSearchCV` searches them), Keras
+    callbacks, ``class_weight`` and ``warm_start``; training runs in a compiled
+    loop shared by every fit of an architecture, prediction in NumPy. Under
+    scikit-learn's callbacks (:meth:`set_callbacks`) each epoch is a subtask
+    of the fit (``ProgressBar``, ``ScoringMonitor``). KerasClassifier
+    parameters that do not apply (``model``, ``loss``, ``metrics``, ...) are
+    refused with the reason and what to use instead.
 
     Parameters
     ----------
@@ -355,13 +349,6 @@ class DenseMLPClassifier(BaseDenseMLP):
         """
         self._validate_params()
         return self._atomic(self._initialize, X, y)
-
-    def _initialize(self, X, y):
-        X, y, _ = validate_X_y(self, X, y, None, reset=True)
-        self.classes_ = unique_labels(y)
-        self._check_classes()
-        self._start(draw_seed(self.random_state))
-        return self
 
     # -- prediction ------------------------------------------------------------
 

@@ -34,7 +34,7 @@ from ._private_api import (
     _check_partial_fit_first_call,
 )
 from ._progress import ProgressLines
-from ._scikeras_repairs import RepairedKerasClassifier
+from ._scikeras_repairs import DENSE_MLP_REFUSALS, RepairedKerasClassifier
 from ._sklearn_callbacks import EpochTasks
 from ._training import get_trainer
 
@@ -80,23 +80,7 @@ class BaseDenseMLP(CallbackSupportMixin, RepairedKerasClassifier):
         "verbose": ["verbose"],
     }
 
-    inapplicable_params = {
-        "model": "it builds its own Dense network from hidden_layer_sizes, activation, "
-        "dropout and input_dropout. To train a network of your own, use "
-        "scikeras.wrappers.KerasClassifier(model=...).",
-        "build_fn": "it builds its own Dense network (see 'model'); use hidden_layer_sizes.",
-        "loss": "the loss is always the cross-entropy of its softmax output; weigh it with "
-        "sample_weight or class_weight.",
-        "metrics": "training logs loss and accuracy; for other scores use sklearn.metrics, or "
-        "cross_validate(..., scoring=...).",
-        "validation_split": "use early_stopping=True with validation_fraction (a stratified "
-        "hold-out, as MLPClassifier's).",
-        "validation_batch_size": "validation runs in NumPy in one pass; nothing to set.",
-        "shuffle": "batches are always shuffled, reproducibly from random_state.",
-        "run_eagerly": "training always runs in a compiled TensorFlow loop.",
-        "<routed>": "nothing is routed to Keras here. Pass a configured optimizer instance "
-        "instead (optimizer=keras.optimizers.Adam(beta_1=0.8)), and callbacks as instances.",
-    }
+    inapplicable_params = DENSE_MLP_REFUSALS
 
     def _validate_params(self):
         # The constraints cannot say "a sequence of positive ints"; check it too.
@@ -128,6 +112,13 @@ class BaseDenseMLP(CallbackSupportMixin, RepairedKerasClassifier):
             decay_steps = self.epochs * -(-X.shape[0] // auto_batch_size(self.batch_size, len(X)))
         self._train(trainer, X, y, sample_weight, epochs=self.epochs, decay_steps=decay_steps,
                     validation_data=validation_data)
+        return self
+
+    def _initialize(self, X, y):
+        X, y, _ = validate_X_y(self, X, y, None, reset=True)
+        self.classes_ = unique_labels(y)
+        self._check_classes()
+        self._start(draw_seed(self.random_state))
         return self
 
     def _partial_fit(self, X, y, classes, sample_weight):

@@ -23,7 +23,7 @@ from ._keras import keras  # noqa: F401  (scikeras imports Keras: quietly, first
 
 from scikeras.wrappers import KerasClassifier  # noqa: E402
 
-__all__ = ["RepairedKerasClassifier", "reject_inapplicable"]
+__all__ = ["DENSE_MLP_REFUSALS", "RepairedKerasClassifier", "reject_inapplicable"]
 
 #: scikeras' routing prefixes (``optimizer__beta_1=...``): nothing is routed here.
 _ROUTED = ("model__", "build_fn__", "optimizer__", "loss__", "metrics__", "callbacks__",
@@ -60,6 +60,27 @@ class _ClassifierMixinBeforeBaseEstimator(type):
         valid = set(cls._get_param_names())
         reject_inapplicable(cls, [name for name in kwargs if name not in valid])
         return super().__call__(*args, **kwargs)
+
+
+#: The KerasClassifier parameters that skmnist's Dense MLP does not take: name ->
+#: why, and what to use instead (its ``inapplicable_params``).
+DENSE_MLP_REFUSALS = {
+    "model": "it builds its own Dense network from hidden_layer_sizes, activation, "
+    "dropout and input_dropout. To train a network of your own, use "
+    "scikeras.wrappers.KerasClassifier(model=...).",
+    "build_fn": "it builds its own Dense network (see 'model'); use hidden_layer_sizes.",
+    "loss": "the loss is always the cross-entropy of its softmax output; weigh it with "
+    "sample_weight or class_weight.",
+    "metrics": "training logs loss and accuracy; for other scores use sklearn.metrics, or "
+    "cross_validate(..., scoring=...).",
+    "validation_split": "use early_stopping=True with validation_fraction (a stratified "
+    "hold-out, as MLPClassifier's).",
+    "validation_batch_size": "validation runs in NumPy in one pass; nothing to set.",
+    "shuffle": "batches are always shuffled, reproducibly from random_state.",
+    "run_eagerly": "training always runs in a compiled TensorFlow loop.",
+    "<routed>": "nothing is routed to Keras here. Pass a configured optimizer instance "
+    "instead (optimizer=keras.optimizers.Adam(beta_1=0.8)), and callbacks as instances.",
+}
 
 
 def reject_inapplicable(cls, names):
