@@ -24,12 +24,12 @@ from ._grid import fit_grid_search
 __all__ = ["CONFIRM_ABOVE", "estimate_seconds", "ranked_table", "run_grid"]
 
 #: Microseconds of one training image through one epoch of one fit: a fixed
-#: part, and a part per 1,000 weights of the network. Measured on 2 CPU cores,
-#: one TensorFlow thread per fit, batches of 128, with the cores also busy
-#: (MNIST, 20,000 images, 2 epochs: 32 units 7 us, 512 units 32 us, 512-256
-#: 56 us, 1200-1200 111 us): rough, on the slow side for large networks.
-US_PER_IMAGE_EPOCH = 3.0
-US_PER_IMAGE_EPOCH_PER_1000_WEIGHTS = 0.1
+#: part, and a part per 1,000 weights of the network. Measured by the default
+#: ``skmnist grid`` on a quiet machine (2 CPU cores, one TensorFlow thread per
+#: fit, 40,000 images x 15 epochs per fit: 32 units 1.8 us, 128 units 3.8 us,
+#: 512-256 18 us; the whole search took 146 s, estimated 151 s).
+US_PER_IMAGE_EPOCH = 1.0
+US_PER_IMAGE_EPOCH_PER_1000_WEIGHTS = 0.032
 #: Seconds of each fit besides training (building, scoring), and of each
 #: network size (TensorFlow traces its training loop once per process).
 SECONDS_PER_FIT = 0.1
@@ -86,7 +86,7 @@ def estimate_seconds(hidden_layer_sizes, n_rates, cv, epochs, n_images, *, n_fea
     Examples
     --------
     >>> round(estimate_seconds([(32,), (128,), (512, 256)], 3, 3, 15, 60_000))
-    462
+    151
     """
 
     def per_image_epoch(sizes):
