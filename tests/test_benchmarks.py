@@ -50,3 +50,14 @@ def test_quality_benchmark_quick_run_writes_every_section(mnist, tmp_path):
         assert heading in report
     assert 'preset="best" ≥ 99.0% (median)' in report
     assert (tmp_path / "quality_time_to_accuracy.png").stat().st_size > 0
+
+
+def test_cold_start_benchmark_quick_run_writes_its_tables(mnist, tmp_path):
+    result = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "bench_cold_start.py"), "--quick", "--output", str(tmp_path)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    report = (tmp_path / "cold_start.md").read_text()
+    assert "| import skmnist |" in report and "| tutorial model, skmnist |" in report
+    assert "| tutorial (32,) |" in report

@@ -1,0 +1,169 @@
+"""Cold start: what a user's whole script, a fresh worker process and a first fit cost.
+
+Every measurement is a fresh Python process (``sys.executable -c SCRIPT``), run
+``--repeats`` times, one after the other; the table gives the median wall time of
+the process and its peak resident memory (from ``os.wait4``). MNIST is read from
+``$SKMNIST_DATA``. ::
+
+    python benchmarks/bench_cold_start.py                 # about 5 minutes on 2 cores
+    python benchmarks/bench_cold_start.py --tree before=/path/to/old/checkout
+
+Scripts: ``import skmnist`` alone; the tutorial model (32 ReLU, RMSprop 1e-3,
+2 epochs, batch 32: load MNIST, fit, score) with skmnist, as the tutorial's
+hand-written Keras script and with ``MLPClassifier``; the default pipeline
+(load, fit, score). Then, in one process per architecture, the first-fit
+overhead: the first fit of an architecture minus a second fit of it (another
+seed), both of one epoch on 60,000 images. ``--tree NAME=PATH`` runs the
+skmnist scripts against another checkout too (its package first on
+``PYTHONPATH``), for before/after comparisons; ratios are of medians of this run.
+"""
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+LOAD = """
+import os, time
+t0 = time.perf_counter()
+{imports}
+from skmnist import load_mnist
+X, X_test, y, y_test = load_mnist(download=False, return_X_y=True)
+"""
+
+SCRIPTS = {
+    "import skmnist": ("skmnist", "import skmnist"),
+    "tutorial model, skmnist": ("skmnist", LOAD.format(imports="from skmnist import make_mlp_pipeline") + """
+pipe = make_mlp_pipeline(hidden_layer_sizes=(32,), optimizer="rmsprop", learning_rate=1e-3,
+                         epochs=2, batch_size=32, random_state=0)
+print(pipe.fit(X, y).score(X_test, y_test))
+"""),
+    "tutorial model, hand-written Keras": ("keras", LOAD.format(imports="import keras") + """
+model = keras.Sequential([keras.Input(shape=(784,)), keras.layers.Dense(32, activation="relu"),
+                          keras.layers.Dense(10, activation="softmax")])
+model.compile(optimizer="rmsprop", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+model.fit(X.reshape(-1, 784).astype("float32") / 255, y, epochs=2, batch_size=32, verbose=0)
+print(model.evaluate(X_test.reshape(-1, 784).astype("float32") / 255, y_test, verbose=0)[1])
+"""),
+    "tutorial model, MLPClassifier": ("sklearn", LOAD.format(
+        imports="from sklearn.neural_network import MLPClassifier\nimport warnings\n"
+                "warnings.simplefilter('ignore')") + """
+clf = MLPClassifier((32,), batch_size=32, max_iter=2, learning_rate_init=1e-3, random_state=0)
+clf.fit(X.reshape(len(X), -1) / 255, y)
+print(clf.score(X_test.reshape(len(X_test), -1) / 255, y_test))
+"""),
+    "default pipeline": ("skmnist", LOAD.format(imports="from skmnist import make_mlp_pipeline") + """
+print(make_mlp_pipeline(random_state=0).fit(X, y).score(X_test, y_test))
+"""),
+}
+
+FIRST_FIT = LOAD.format(imports="from skmnist import make_mlp_pipeline") + """
+times = []
+for seed in (0, 1):
+    pipe = make_mlp_pipeline(hidden_layer_sizes={sizes}, epochs=1, random_state=seed)
+    start = time.perf_counter()
+    pipe.fit(X, y)
+    times.append(time.perf_counter() - start)
+print("FIT", times[0], times[1])
+"""
+
+ARCHITECTURES = {"tutorial (32,)": (32,), "default (512, 256)": (512, 256),
+                 "best (1200, 1200)": (1200, 1200)}
+
+
+def run_measured(code, tree):
+    """Run ``code`` in a fresh process: (wall seconds, peak RSS in MiB from
+    ``os.wait4``, its standard output)."""
+    env = dict(os.environ, PYTHONPATH=str(tree), TF_CPP_MIN_LOG_LEVEL="2")
+    out_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"cold_start_{os.getpid()}.out"
+    with open(out_path, "w") as out, open(os.devnull, "w") as err:
+        start = time.perf_counter()
+        process = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=out, stderr=err)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - start
+    process.returncode = os.waitstatus_to_exitcode(status)
+    text = out_path.read_text()
+    out_path.unlink()
+    if process.returncode != 0:
+        raise RuntimeError(f"script failed (exit {process.returncode}):\n{code}")
+    return wall, usage.ru_maxrss / 1024, text
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--tree", action="append", default=[], metavar="NAME=PATH",
+                        help="another checkout to run the skmnist scripts against")
+    parser.add_argument("--quick", action="store_true",
+                        help="one run of the two shortest scripts and one architecture (a smoke test)")
+    parser.add_argument("--output", default=str(ROOT / "benchmarks" / "results"))
+    args = parser.parse_args(argv)
+    scripts, architectures = SCRIPTS, ARCHITECTURES
+    if args.quick:
+        args.repeats = 1
+        scripts = {k: SCRIPTS[k] for k in ("import skmnist", "tutorial model, skmnist")}
+        architectures = {"tutorial (32,)": (32,)}
+    trees = {"this tree": ROOT}
+    for item in args.tree:
+        name, _, path = item.partition("=")
+        trees[name] = Path(path).resolve()
+
+    rows, medians = [], {}
+    for label, (kind, code) in scripts.items():
+        for tree_name, tree in trees.items():
+            if kind != "skmnist" and tree_name != "this tree":
+                continue
+            runs = [run_measured(code, tree) for _ in range(args.repeats)]
+            wall = statistics.median(r[0] for r in runs)
+            rss = statistics.median(r[1] for r in runs)
+            name = label if len(trees) == 1 or kind != "skmnist" else f"{label} ({tree_name})"
+            medians[name] = wall
+            rows.append((name, wall, rss, ", ".join(f"{r[0]:.2f}" for r in runs)))
+            print(f"{name}: {wall:.2f} s, {rss:.0f} MiB", flush=True)
+
+    lines = [
+        "# Cold start: whole processes",
+        "",
+        f"`python benchmarks/bench_cold_start.py`, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
+        f"{os.cpu_count()} CPU cores; each line is a fresh process, median of {args.repeats}. "
+        "First fits: 1 epoch on 60,000 images, batch size auto (128).",
+        "",
+        "| script | wall (s, median) | peak RSS (MiB) | runs (s) |",
+        "| --- | ---: | ---: | --- |",
+    ] + [f"| {name} | {wall:.2f} | {rss:.0f} | {runs} |" for name, wall, rss, runs in rows]
+    ours = medians.get("tutorial model, skmnist")
+    keras_t = medians.get("tutorial model, hand-written Keras")
+    mlp_t = medians.get("tutorial model, MLPClassifier")
+    if ours and keras_t and mlp_t:
+        lines += ["", f"- tutorial script: {ours / mlp_t:.2f}x MLPClassifier's (goal ≤ 1.3x), "
+                      f"{ours / keras_t:.2f}x the Keras script's (goal ≤ 0.45x)"]
+
+    lines += ["", "## First-fit overhead (first fit minus a second fit, 1 epoch, one process)", "",
+              "| architecture | first fit (s) | second fit (s) | overhead (s) |",
+              "| --- | ---: | ---: | ---: |"]
+    for label, sizes in architectures.items():
+        fits = []
+        for _ in range(args.repeats):
+            _, _, text = run_measured(FIRST_FIT.format(sizes=sizes), ROOT)
+            first, second = (float(v) for v in text.split("FIT")[-1].split())
+            fits.append((first, second))
+        first = statistics.median(f for f, _ in fits)
+        second = statistics.median(s for _, s in fits)
+        overhead = statistics.median(f - s for f, s in fits)
+        lines.append(f"| {label} | {first:.2f} | {second:.2f} | {overhead:.2f} |")
+        print(f"first fit {label}: overhead {overhead:.2f} s", flush=True)
+    report = "\n".join(lines) + "\n"
+    out = Path(args.output)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "cold_start.md").write_text(report)
+    print(report)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
