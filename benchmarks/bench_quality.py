@@ -166,21 +166,24 @@ def first_time(curve, level):
     return next((t for t, acc in curve if acc >= level), None)
 
 
-def bench_presets(data, repeats, best_repeats):
+def bench_presets(data, repeats, best_repeats, max_epochs=None):
     X, _, y, _ = data
     runs = {}
     for name, params in PRESETS.items():
+        if max_epochs is not None:  # --quick
+            params = dict(params, epochs=min(params.get("epochs", 15), max_epochs))
         warm(params, X, y)
         runs[name] = [fit_with_curve(params, data, seed)
                       for seed in range(best_repeats if name == "best" else repeats)]
     return runs
 
 
-def bench_augmentation_cost(data, epochs=2):
+def bench_augmentation_cost(data, epochs=2, quick=False):
     X, X_test, y, y_test = data
     rows = []
-    for net in ({}, {"hidden_layer_sizes": PRESETS["best"]["hidden_layer_sizes"],
-                     "batch_size": PRESETS["best"]["batch_size"]}):
+    nets = [{}] if quick else [{}, {"hidden_layer_sizes": PRESETS["best"]["hidden_layer_sizes"],
+                                    "batch_size": PRESETS["best"]["batch_size"]}]
+    for net in nets:
         for name, aug in AUGMENTATIONS.items():
             params = dict(net, **aug, epochs=epochs)
             warm(params, X, y)
@@ -263,7 +266,7 @@ def main(argv=None):
 
     if "presets" in parts:
         print("presets and time to accuracy ...", flush=True)
-        runs = bench_presets(data, args.repeats, best_repeats)
+        runs = bench_presets(data, args.repeats, best_repeats, 2 if args.quick else None)
         mlp_curve = curve_of_mlp(data, mlp_epochs, 0.985)
         lines += ["## Presets, and time to accuracy", "",
                   "Time to 98.0% / 98.5%: the fit's wall time when the test accuracy after an "
@@ -329,7 +332,8 @@ def main(argv=None):
         print("augmentation cost ...", flush=True)
         lines += [f"## What augmentation costs per epoch ({len(X):,} images)", "",
                   "| network | augmentation | seconds per epoch |", "| --- | --- | ---: |"]
-        for net, name, per_epoch in bench_augmentation_cost(data, epochs=1 if args.quick else 2):
+        for net, name, per_epoch in bench_augmentation_cost(data, epochs=1 if args.quick else 2,
+                                                            quick=args.quick):
             lines.append(f"| {'-'.join(map(str, net))} | {name} | {per_epoch:.2f} |")
         lines.append("")
 
