@@ -15,7 +15,35 @@ from ._files import shown_path
 __all__ = ["main"]
 
 
+def _check_model_file(path):
+    """Fail at once, before the heavy imports, when the model file is not there."""
+    if not os.path.isfile(path):
+        what = "is a folder, not a model file" if os.path.isdir(path) else "no such file"
+        raise ValueError(
+            f"{shown_path(path)}: {what}. Give the path of a .skmnist file (skmnist train "
+            "writes skmnist-mlp.skmnist in the current folder)."
+        )
+
+
+def _check_writable(path, option):
+    """Fail at once, before loading or training anything, when ``path`` cannot be written."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise ValueError(f"{os.path.abspath(path)} is a folder; give {option} a file name in it.")
+    if not os.path.isdir(folder):
+        raise ValueError(
+            f"cannot write {shown_path(path)}: the folder {shown_path(folder)} does not exist. "
+            f"Create it first, or give {option} a path in an existing folder."
+        )
+    if not os.access(folder, os.W_OK):
+        raise ValueError(
+            f"cannot write {shown_path(path)}: the folder {shown_path(folder)} is not "
+            f"writable. Give {option} a path in a folder you can write to."
+        )
+
+
 def _train(args):
+    _check_writable(args.output, "--output")  # before minutes of training, not after
     from sklearn.metrics import classification_report
 
     from ._datasets import load_mnist
@@ -60,6 +88,7 @@ def _grid(args):
 
 
 def _report(args):
+    _check_model_file(args.model)
     from ._datasets import load_mnist
     from ._persistence import load
 
@@ -80,6 +109,7 @@ def _report(args):
 
 
 def _predict(args):
+    _check_model_file(args.model)
     import numpy as np
 
     from ._images import prepare_digit_image
@@ -104,6 +134,13 @@ def _predict(args):
 
 
 def _serve(args):
+    if not os.path.exists(args.model):
+        from ._facts import DEFAULT_MODEL_FILE
+
+        raise ValueError(
+            f"No model file at {shown_path(args.model)}. Train one first with 'skmnist train' "
+            f"(it writes {DEFAULT_MODEL_FILE} here), or pass the path of a .skmnist file."
+        )
     from ._serve import serve  # imports FastAPI and uvicorn; TensorFlow once the model loads
 
     return serve(args.model, args.host, args.port,
@@ -111,6 +148,8 @@ def _serve(args):
 
 
 def _export(args):
+    _check_model_file(args.model)
+    _check_writable(args.output, "OUT")
     from ._onnx_export import export_onnx
     from ._persistence import load
 

@@ -149,7 +149,9 @@ def test_a_missing_model_file_is_one_plain_line(tmp_path, capsys, command, monke
     args = [command, "missing.skmnist"] + (["digit.png"] if command == "predict" else [])
     assert main(args) == 1
     err = capsys.readouterr().err
-    assert err == f"skmnist {command}: error: missing.skmnist: No such file or directory\n"
+    assert err == (f"skmnist {command}: error: missing.skmnist: no such file. Give the path of "
+                   "a .skmnist file (skmnist train writes skmnist-mlp.skmnist in the current "
+                   "folder).\n")
 
 
 def test_report_writes_into_a_default_folder():
@@ -269,3 +271,26 @@ def test_noise_left_when_tensorflow_is_imported_first_is_only_its_own_import(fir
     assert result.returncode == 0, result.stderr
     after_import = result.stderr.split("--- imported", 1)[1]
     assert after_import.strip() == "", after_import
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["train", "--output", "{missing}/m.skmnist"], "does not exist. Create it first"),
+    (["train", "--output", "{tmp}"], "is a folder; give --output a file name"),
+    (["report", "{missing}.skmnist"], "no such file"),
+    (["predict", "{missing}.skmnist", "digit.png"], "no such file"),
+    (["export", "{missing}.skmnist", "out.onnx"], "no such file"),
+    (["serve", "{missing}.skmnist"], "No model file at"),
+])
+def test_a_wrong_file_is_refused_before_tensorflow_or_data_are_loaded(tmp_path, argv, message):
+    # A mistake must cost milliseconds: nothing heavy is imported before the check.
+    argv = [a.format(missing=tmp_path / "missing", tmp=tmp_path) for a in argv]
+    code = (
+        "import sys\nfrom skmnist._cli import main\nstatus = main(sys.argv[1:])\n"
+        "heavy = [m for m in ('tensorflow', 'keras', 'sklearn', 'fastapi') if m in sys.modules]\n"
+        "print(status, heavy)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True,
+                            timeout=60, cwd=tmp_path)
+    assert result.stdout.strip() == "1 []", (result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], result.stderr
