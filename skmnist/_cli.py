@@ -10,7 +10,7 @@ import sys
 import time
 
 from ._cli_parser import build_parser
-from ._files import shown_path
+from ._files import missing_model_error, shown_path
 
 __all__ = ["main"]
 
@@ -134,13 +134,8 @@ def _predict(args):
 
 
 def _serve(args):
-    if not os.path.exists(args.model):
-        from ._facts import DEFAULT_MODEL_FILE
-
-        raise ValueError(
-            f"No model file at {shown_path(args.model)}. Train one first with 'skmnist train' "
-            f"(it writes {DEFAULT_MODEL_FILE} here), or pass the path of a .skmnist file."
-        )
+    if not os.path.exists(args.model):  # at once, before FastAPI and TensorFlow
+        raise missing_model_error(args.model)
     from ._serve import serve  # imports FastAPI and uvicorn; TensorFlow once the model loads
 
     return serve(args.model, args.host, args.port,

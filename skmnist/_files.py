@@ -2,7 +2,22 @@
 
 import os
 
-__all__ = ["npy_header", "shown_path", "usual_permissions", "user_stacklevel"]
+__all__ = ["missing_model_error", "npy_header", "shown_path", "usual_permissions",
+           "user_stacklevel"]
+
+
+def missing_model_error(path):
+    """The error for a model file that is not there, saying what writes one.
+
+    >>> print(missing_model_error("gone.skmnist"))  # doctest: +ELLIPSIS
+    No model file at gone.skmnist. Train one first with 'skmnist train' ...
+    """
+    from ._facts import DEFAULT_MODEL_FILE
+
+    return FileNotFoundError(
+        f"No model file at {shown_path(path)}. Train one first with 'skmnist train' (it writes "
+        f"{DEFAULT_MODEL_FILE} here), or pass the path of a .skmnist file."
+    )
 
 
 def shown_path(path):

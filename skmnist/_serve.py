@@ -4,7 +4,8 @@ import ipaddress
 import os
 import sys
 
-from ._facts import DEFAULT_MODEL_FILE, SERVE_DEFAULTS
+from ._facts import SERVE_DEFAULTS
+from ._files import missing_model_error
 from ._serve_app import DEFAULT_MAX_BODY_BYTES
 
 __all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "binding_warning", "serve"]
@@ -79,10 +80,7 @@ def serve(model_path, host=DEFAULT_HOST, port=DEFAULT_PORT, *,
     from ._serve_app import create_app
 
     if not os.path.exists(model_path):
-        raise OSError(
-            f"No model file at {os.fspath(model_path)!r}. Train one first with 'skmnist train' "
-            f"(it writes {DEFAULT_MODEL_FILE} here), or pass the path of a .skmnist file."
-        )
+        raise missing_model_error(model_path)
     print(f"Loading {os.fspath(model_path)} ...", file=sys.stderr, flush=True)
     model = load(model_path)
     app = create_app(model, max_body_bytes=max_body_bytes,
