@@ -17,7 +17,7 @@ import numpy as np
 
 from ._facts import derive_seed, epoch_order
 from ._inference import forward
-from ._keras import tf
+from ._shared_memory import as_tensor
 
 __all__ = ["EarlyStopping", "TrainingEvents", "TrainingResult", "fit_loop", "run_single_epoch"]
 
@@ -203,7 +203,7 @@ def fit_loop(
     -------
     TrainingResult
     """
-    data = tuple(tf.convert_to_tensor(a) for a in (X, y, sample_weight))
+    data = tuple(as_tensor(a) for a in (X, y, sample_weight))  # X without a copy
     trainer.set_learning_rate(learning_rate, decay_steps)
     trainer.set_augmentation(augmentation)
     run = TrainingRun(

@@ -10,6 +10,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._files import user_stacklevel
 from ._private_api import _check_feature_names_in, _fit_context
+from ._shared_memory import aligned_empty
 
 __all__ = ["PixelScaler"]
 
@@ -309,7 +310,9 @@ class PixelScaler(CallbackSupportMixin, TransformerMixin, BaseEstimator):
         return X_checked
 
     def _scale(self, X):
-        X_scaled = np.divide(X, np.float32(MAX_PIXEL), dtype=np.float32)
+        # into memory the training loop can read in place (_shared_memory)
+        X_scaled = np.divide(X, np.float32(MAX_PIXEL), dtype=np.float32,
+                             out=aligned_empty(np.shape(X), np.float32))
         if self.center:
             X_scaled -= np.float32(0.5)
         return X_scaled
