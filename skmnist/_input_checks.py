@@ -16,17 +16,21 @@ MAX_HIDDEN_LAYERS = 128
 
 
 def check_hidden_layer_sizes(owner, sizes):
-    """``sizes`` as a tuple of positive ints, or ValueError with an example."""
+    """``sizes`` as a tuple of positive ints, or ValueError with an example.
+
+    ``owner`` is the estimator (or its class name) the error names.
+    """
+    name = owner if isinstance(owner, str) else type(owner).__name__
     given = sizes
     sizes = [sizes] if isinstance(sizes, Integral) else list(sizes)
     if len(sizes) > MAX_HIDDEN_LAYERS:
         raise ValueError(
-            f"The 'hidden_layer_sizes' parameter of {type(owner).__name__} has {len(sizes)} "
+            f"The 'hidden_layer_sizes' parameter of {name} has {len(sizes)} "
             f"layers, more than the {MAX_HIDDEN_LAYERS} skmnist builds. Use fewer, wider layers."
         )
     if not all(isinstance(s, Integral) and not isinstance(s, bool) and s > 0 for s in sizes):
         raise ValueError(
-            f"The 'hidden_layer_sizes' parameter of {type(owner).__name__} must hold "
+            f"The 'hidden_layer_sizes' parameter of {name} must hold "
             f"positive integers (units per hidden layer); got {given!r}. "
             "Use for example (128,) for one hidden layer of 128 units, or (512, 256) "
             "for two."

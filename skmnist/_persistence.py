@@ -12,6 +12,7 @@ import warnings
 import zipfile
 import zlib
 
+from ._facts import DEFAULTS
 from ._files import usual_permissions
 from ._persistence_archive import (
     FORMAT,
@@ -178,28 +179,41 @@ def save(estimator, path):
 # -- reading ------------------------------------------------------------------
 
 
-def _params(reader, cls, entry):
+def _param_names(name):
+    """The parameters of the class ``name``, without importing TensorFlow."""
+    if name == "DenseMLPClassifier":
+        return set(DEFAULTS)  # its signature is read from there
+    if name == "PixelScaler":
+        from ._scaler import PixelScaler
+
+        return set(PixelScaler._get_param_names())
+    from sklearn.pipeline import Pipeline
+
+    return set(Pipeline._get_param_names()) - {"steps"}
+
+
+def _check_entry(reader, entry):
+    """Everything about ``entry`` (and its steps) that can be checked before TensorFlow
+    is imported: parameter names, the pipeline's memory, the fitted state's presence,
+    the weights' declared shapes, the output transform. A wrong file costs
+    milliseconds, not the seconds of importing TensorFlow."""
+    name = entry["class"]
     params = entry.get("params")
     if not isinstance(params, dict):
-        raise reader.corrupt(f"the parameters of {cls.__name__} are missing")
-    known = set(cls._get_param_names()) - {"steps"}
-    unknown = sorted(set(params) - known)
+        raise reader.corrupt(f"the parameters of {name} are missing")
+    unknown = sorted(set(params) - _param_names(name))
     if unknown:
         raise refuse(
             reader.path,
-            f"unknown parameters {unknown} for {cls.__name__}: the file was written by "
+            f"unknown parameters {unknown} for {name}: the file was written by "
             "another version of skmnist. Upgrade skmnist to load it.",
         )
-    return {k: reader.param(v) for k, v in params.items()}
-
-
-def _build(reader, entry):
-    from sklearn.pipeline import Pipeline
-
-    name = entry["class"]
+    output = entry.get("output")
+    if output is not None:
+        transform = output.get("transform") if isinstance(output, dict) else output
+        if transform not in ("default", "pandas", "polars"):
+            raise reader.corrupt(f"unknown output transform {transform!r} for {name}")
     if name == "Pipeline":
-        steps = [(step_name, _build(reader, step)) for step_name, step in entry["steps"]]
-        params = _params(reader, Pipeline, entry)
         if params.get("memory") is not None:
             # joblib would unpickle whatever lies in that folder at the next fit
             raise refuse(
@@ -208,6 +222,30 @@ def _build(reader, entry):
                 "whose files joblib unpickles when the pipeline is fitted. skmnist.save never "
                 "writes one (it refuses to); the file was crafted or modified.",
             )
+        for _, step in entry["steps"]:
+            _check_entry(reader, step)
+        return
+    fitted = entry.get("fitted")
+    if not isinstance(fitted, dict):
+        raise reader.corrupt(f"the fitted state of {name} is missing")
+    if name == "DenseMLPClassifier":
+        sizes = reader.param(params.get("hidden_layer_sizes", DEFAULTS["hidden_layer_sizes"]))
+        try:
+            _check_declared_shapes(reader, sizes, fitted)
+        except (TypeError, ValueError) as exc:
+            if str(exc).startswith(f"{reader.path}:"):
+                raise
+            raise refuse(reader.path, f"cannot rebuild {name}: {exc}") from exc
+
+
+def _build(reader, entry):
+    """The estimator of a checked ``entry`` (see :func:`_check_entry`)."""
+    from sklearn.pipeline import Pipeline
+
+    name = entry["class"]
+    params = {k: reader.param(v) for k, v in entry["params"].items()}
+    if name == "Pipeline":
+        steps = [(step_name, _build(reader, step)) for step_name, step in entry["steps"]]
         pipeline = Pipeline(steps, **params)
         pipeline._validate_params()
         return pipeline
@@ -215,14 +253,9 @@ def _build(reader, entry):
     from ._scaler import PixelScaler
 
     cls = {"PixelScaler": PixelScaler, "DenseMLPClassifier": DenseMLPClassifier}[name]
-    estimator = cls(**_params(reader, cls, entry))
-    fitted = entry.get("fitted")
-    if not isinstance(fitted, dict):
-        raise reader.corrupt(f"the fitted state of {name} is missing")
+    estimator = cls(**params)
     try:
-        if cls is DenseMLPClassifier:
-            _check_declared_shapes(reader, estimator, fitted)
-        estimator._set_fitted_state(reader.state(fitted))
+        estimator._set_fitted_state(reader.state(entry["fitted"]))
     except (KeyError, AttributeError) as exc:
         raise reader.corrupt(f"the fitted state of {name} is incomplete ({exc!r})") from exc
     except (TypeError, ValueError) as exc:  # parameters or weights that do not fit
@@ -231,14 +264,12 @@ def _build(reader, entry):
         raise refuse(reader.path, f"cannot rebuild {name}: {exc}") from exc
     output = entry.get("output")
     if output is not None:
-        transform = output.get("transform") if isinstance(output, dict) else output
-        if transform not in ("default", "pandas", "polars"):
-            raise reader.corrupt(f"unknown output transform {transform!r} for {name}")
-        estimator.set_output(transform=transform)
+        estimator.set_output(transform=output.get("transform") if isinstance(output, dict)
+                             else output)
     return estimator
 
 
-def _check_declared_shapes(reader, clf, fitted):
+def _check_declared_shapes(reader, hidden_layer_sizes, fitted):
     """The weights' shapes, as the arrays' headers declare them, against the parameters:
     before any array is read or any network built, so that memory follows the model."""
     from ._input_checks import check_hidden_layer_sizes
@@ -249,7 +280,8 @@ def _check_declared_shapes(reader, clf, fitted):
     classes = reader.header(fitted.get("classes_"))[0]
     if len(classes) != 1:
         raise reader.corrupt(f"classes_ declares the shape {classes}, not a list of labels")
-    units = [n_features, *check_hidden_layer_sizes(clf, clf.hidden_layer_sizes), *classes]
+    hidden = check_hidden_layer_sizes("DenseMLPClassifier", hidden_layer_sizes)
+    units = [n_features, *hidden, *classes]
     shapes = {"coefs_": list(zip(units[:-1], units[1:])), "intercepts_": [(b,) for b in units[1:]]}
     for key, expected in shapes.items():
         entries = fitted.get(key)
@@ -273,9 +305,11 @@ def load(path):
     The file is checked before anything is built: it must be a zip archive with
     a skmnist manifest of a format version this skmnist reads, every member's
     SHA-256 must match, and every class named must be one of
-    ``Pipeline``, ``PixelScaler`` and ``DenseMLPClassifier``. Arrays are read
-    with ``allow_pickle=False``; nothing is unpickled and no module named in
-    the file is imported.
+    ``Pipeline``, ``PixelScaler`` and ``DenseMLPClassifier``; then, still
+    before TensorFlow is imported, the parameters' names and the weights'
+    shapes as the arrays declare them. Arrays are read with
+    ``allow_pickle=False``; nothing is unpickled and no module named in the
+    file is imported.
 
     Parameters
     ----------
@@ -318,7 +352,9 @@ def load(path):
             manifest = read_manifest(path, zf)
             model = manifest.get("model")
             check_classes(path, model, {"Pipeline", "PixelScaler", "DenseMLPClassifier"})
-            return _build(Reader(path, zf, manifest), model)
+            reader = Reader(path, zf, manifest)
+            _check_entry(reader, model)  # all that needs no TensorFlow, first
+            return _build(reader, model)
         except (zipfile.BadZipFile, EOFError, zlib.error) as exc:  # a member cut or damaged
             raise refuse(path, f"the archive is damaged ({exc}).") from exc
         except Exception as exc:  # whatever a crafted file provokes: a ValueError naming it

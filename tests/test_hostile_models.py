@@ -458,3 +458,47 @@ def test_a_pixel_scaler_with_an_impossible_image_shape_is_refused(pipe_file, tmp
     _steps(manifest)["scale"]["fitted"]["image_shape_"] = [10**9, 10**9]
     path = _write(tmp_path / "shape.skmnist", members, manifest=manifest)
     _refused(path, "image_shape_")
+
+
+#: Hostile files whose problem is found before TensorFlow is imported: the
+#: archive, the manifest, class and parameter names, the weights' declared shapes.
+REFUSED_BEFORE_TENSORFLOW = [
+    "pipeline_memory", "infinite_n_features", "thousand_layers", "class_name_as_list",
+    "unknown_output", "S0_huge_shape", "array_referenced_39_times", "trailing_space_checksum",
+    "deep_json", "duplicate_member", "encrypted_member", "compression_method_99",
+    "array_bomb", "manifest_bomb", "unknown_parameter",
+]
+
+PRE_TENSORFLOW_RUNNER = textwrap.dedent("""
+    import json, sys, time
+    from skmnist import load
+    results = {}
+    for name, path in json.loads(sys.argv[1]).items():
+        start = time.perf_counter()
+        try:
+            load(path)
+            error = None
+        except ValueError as exc:
+            error = str(exc)
+        results[name] = {"error": error, "seconds": time.perf_counter() - start,
+                         "tensorflow": "tensorflow" in sys.modules}
+    print(json.dumps(results))
+""")
+
+
+def test_a_wrong_file_is_refused_before_tensorflow_is_imported(pipe_file, tmp_path):
+    files = _craft_battery(tmp_path, pipe_file)
+    members = _members(pipe_file)
+    manifest = _manifest(members)
+    _steps(manifest)["mlp"]["params"]["hidden_units"] = 64
+    files["unknown_parameter"] = _write(tmp_path / "unknown_parameter.skmnist", members,
+                                        manifest=manifest)
+    cases = {name: str(files[name]) for name in REFUSED_BEFORE_TENSORFLOW}
+    result = subprocess.run([sys.executable, "-c", PRE_TENSORFLOW_RUNNER, json.dumps(cases)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    results = json.loads(result.stdout.strip().splitlines()[-1])
+    for name, outcome in results.items():
+        assert outcome["error"] is not None and outcome["error"].startswith(cases[name]), name
+        assert not outcome["tensorflow"], f"{name}: TensorFlow was imported to refuse it"
+    assert "hidden_units" in results["unknown_parameter"]["error"]
