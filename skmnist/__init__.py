@@ -4,7 +4,8 @@
 Dense network trained by Keras behind the scikit-learn API, and
 ``make_mlp_pipeline`` chains the two; ``load_mnist`` reads the data set;
 ``save`` and ``load`` store fitted models in a file that never runs code;
-``create_app`` serves one on the web and ``export_onnx`` writes it as ONNX.
+``create_app`` serves one on the web and ``export_onnx`` writes it as ONNX;
+``warm_workers`` starts the worker processes of parallel searches ahead of time.
 
 Names are imported on first use, so that ``import skmnist`` (and the command
 line's ``--help``) does not pay for importing TensorFlow.
@@ -25,6 +26,7 @@ _SUBMODULES = {
     "prepare_digit_image": "._images",
     "create_app": "._serve_app",
     "export_onnx": "._onnx_export",
+    "warm_workers": "._workers",
 }
 
 __all__ = [
@@ -38,6 +40,7 @@ __all__ = [
     "make_mlp_pipeline",
     "prepare_digit_image",
     "save",
+    "warm_workers",
 ]
 
 
