@@ -6,6 +6,7 @@ not errors on a CPU-only machine, and they drown the first lines a user sees.
 Every skmnist module that needs Keras imports it from here.
 """
 
+import logging
 import os
 import sys
 import tempfile
@@ -61,6 +62,17 @@ def _limit_threads(tensorflow):
         pass
 
 
+class _OwnLoopRetracing(logging.Filter):
+    """Drops TensorFlow's "triggered tf.function retracing" warning about skmnist's
+    training loop: each architecture's Trainer traces its own loop once, by design,
+    and a search over many architectures of short fits would otherwise print the
+    warning and its advice, which does not apply."""
+
+    def filter(self, record):
+        message = record.getMessage()
+        return not ("Trainer._run_steps" in message and "retracing" in message)
+
+
 def _load():
     # A worker process (joblib's loky, a local Dask cluster) inherits the level
     # set below from its parent; only a level set by the user is their choice.
@@ -91,3 +103,4 @@ def _load():
 
 
 keras, tf = _load()
+logging.getLogger("tensorflow").addFilter(_OwnLoopRetracing())

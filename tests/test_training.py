@@ -190,3 +190,15 @@ def test_model_is_a_keras_copy_of_the_fitted_weights_rebuilt_after_refit(blobs):
     clf.set_params(random_state=1).fit(X, y)
     assert clf.model_ is not model
     np.testing.assert_array_equal(clf.model_.layers[0].get_weights()[0], clf.coefs_[0])
+
+
+def test_many_new_architectures_print_no_retracing_warning(capfd, caplog):
+    # Each new architecture traces its trainer's loop once; TensorFlow warns after
+    # five traces in ten calls, with advice that does not apply to skmnist.
+    rng = np.random.RandomState(0)
+    X, y = rng.rand(40, 12).astype(np.float32), np.arange(40) % 2
+    with caplog.at_level("WARNING"):
+        for units in range(3, 11):
+            DenseMLPClassifier(hidden_layer_sizes=(units,), epochs=1, random_state=0).fit(X, y)
+    out, err = capfd.readouterr()
+    assert "retracing" not in out + err + caplog.text
