@@ -61,3 +61,18 @@ def test_cold_start_benchmark_quick_run_writes_its_tables(mnist, tmp_path):
     report = (tmp_path / "cold_start.md").read_text()
     assert "| import skmnist |" in report and "| tutorial model, skmnist |" in report
     assert "| tutorial (32,) |" in report
+
+
+def test_grid_benchmark_quick_run_times_every_route(mnist, tmp_path):
+    output = tmp_path / "grid.md"
+    result = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "bench_grid.py"), "--quick", "--output", str(output)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    report = output.read_text()
+    for route in ["serial (n_jobs=1)", "loky, n_jobs=2, cold", "loky, n_jobs=2, warm",
+                  "Dask, 2 workers x 1 thread, cold", "Dask, 2 workers x 1 thread, warm"]:
+        assert f"| {route} |" in report
+    assert "| no |" not in report  # every route gave the serial scores
+    assert "What a fit pays besides training" in report
