@@ -13,8 +13,10 @@ stratified subset of 20,000 MNIST training images, ``--epochs`` per fit,
   what a worker pays once);
 - Dask, cold and warm: a ``dask.distributed.LocalCluster`` of 2 worker processes
   with 1 thread each on 127.0.0.1, through ``joblib.parallel_config(backend="dask")``;
-  the cluster is started before the clock, its workers import TensorFlow with
-  the first task (cold) or in ``warm_workers(client=...)`` (warm); then warm again
+  the cluster is started before the clock, and its workers, spawned, import this
+  script's modules (skmnist, so TensorFlow) as they start; cold, their first
+  task runs TensorFlow for the first time, warm, ``warm_workers(client=...)`` did
+  it before the clock; then warm again
   on a cluster started with the settings ``docs/grid.md`` recommends
   (:data:`DASK_FOR_SEARCHES`: no profiler, glibc's own memory trimming).
 

@@ -2,7 +2,7 @@
 
     python examples/analysis.py
 
-Takes about 20 seconds on 2 CPU cores (21.6 s measured), most of it the grid search's
+Takes about 18 seconds on 2 CPU cores (18.2 s measured, median of two runs), most of it the grid search's
 27 fits, one line each as it ends. Writes ``confusion_matrix.png`` and
 ``analysis-model.skmnist`` (the best model; read it back with ``skmnist.load``) in
 the current directory. Set ``SKMNIST_EXAMPLE_SMALL=1`` for a quick run on 3,000

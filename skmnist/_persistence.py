@@ -229,7 +229,8 @@ def _check_entry(reader, entry):
     if not isinstance(fitted, dict):
         raise reader.corrupt(f"the fitted state of {name} is missing")
     if name == "DenseMLPClassifier":
-        sizes = reader.param(params.get("hidden_layer_sizes", DEFAULTS["hidden_layer_sizes"]))
+        sizes = (reader.param(params["hidden_layer_sizes"]) if "hidden_layer_sizes" in params
+                 else DEFAULTS["hidden_layer_sizes"])
         try:
             _check_declared_shapes(reader, sizes, fitted)
         except (TypeError, ValueError) as exc:

@@ -21,7 +21,7 @@ def make_mlp_pipeline(preset="default", **params):
     preset : {"default", "fast", "best"}, default="default"
         A named starting set of parameters (:data:`PRESETS`), which `params`
         override. "default" keeps the classifier's defaults (98.5-98.6% test
-        accuracy on MNIST, trained in about 20 s on 2 CPU cores); "best" is a
+        accuracy on MNIST, trained in about 15 s on 2 CPU cores); "best" is a
         wider network trained longer on digits redrawn at every step
         (1200-1200 units, dropout 0.3, 40 epochs of batches of 256, affine
         and elastic augmentation: 99.3-99.4%, under 5 minutes on 2 CPU cores);

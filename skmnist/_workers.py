@@ -13,6 +13,7 @@ the data loads, for example, or before a benchmark is timed. The figures are in
 
 import os
 import time
+import warnings
 
 import numpy as np
 
@@ -51,7 +52,10 @@ def warm_workers(n_jobs=None, *, client=None):
     n_jobs : int, default=None
         The ``n_jobs`` the searches will use: joblib's workers for it (loky
         processes by default, or the backend of the surrounding
-        ``joblib.parallel_config``) are started and warmed. None or 1 warms
+        ``joblib.parallel_config``) are started and warmed. joblib keeps loky
+        workers for a later call with the same number of workers, so pass the
+        searches' own ``n_jobs``. None means joblib's default (1, unless a
+        ``parallel_config`` sets another); 1, or a threading backend, warms
         this process only.
 
     client : dask.distributed.Client, default=None
@@ -62,6 +66,12 @@ def warm_workers(n_jobs=None, *, client=None):
     -------
     pids : list of int
         The process ids of the workers warmed, sorted.
+
+    Warns
+    -----
+    UserWarning
+        If fewer workers than ``n_jobs`` could be reached (the others start
+        cold with the first search).
 
     See Also
     --------
@@ -92,6 +102,11 @@ def warm_workers(n_jobs=None, *, client=None):
         pids.update(joblib.Parallel(n_jobs=n_jobs)(
             joblib.delayed(_warm_this_process)(MIN_TASK_SECONDS) for _ in range(n_workers)
         ))
-        if len(pids) >= n_workers:
-            break
+        if len(pids) >= n_workers or pids == {os.getpid()}:  # all warm, or threads here
+            return sorted(pids)
+    warnings.warn(
+        f"warm_workers reached {len(pids)} of the {n_workers} workers for n_jobs={n_jobs!r}; "
+        "the others will import TensorFlow with their first fit.",
+        UserWarning, stacklevel=2,
+    )
     return sorted(pids)

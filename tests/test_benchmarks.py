@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCHMARKS = ROOT / "benchmarks"
 
@@ -64,6 +66,7 @@ def test_cold_start_benchmark_quick_run_writes_its_tables(mnist, tmp_path):
 
 
 def test_grid_benchmark_quick_run_times_every_route(mnist, tmp_path):
+    pytest.importorskip("distributed")
     output = tmp_path / "grid.md"
     result = subprocess.run(
         [sys.executable, str(BENCHMARKS / "bench_grid.py"), "--quick", "--output", str(output)],

@@ -346,3 +346,16 @@ def test_class_weight_dict_is_saved_and_loaded(tmp_path):
         loaded = load(save(clf, tmp_path / "weighted.skmnist"))
         assert loaded.class_weight == weights
         np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+
+
+def test_a_parameter_left_out_of_the_file_takes_its_default(tmp_path):
+    # a file without hidden_layer_sizes (another writer, an older skmnist) loads with
+    # the default, when its weights fit the default network
+    rng = np.random.RandomState(0)
+    X, y = rng.rand(40, 6).astype(np.float32), np.arange(40) % 2
+    clf = DenseMLPClassifier(epochs=1, random_state=0).fit(X, y)  # default (512, 256)
+    path = save(clf, tmp_path / "clf.skmnist")
+    manifest = _manifest(path)
+    del manifest["model"]["params"]["hidden_layer_sizes"]
+    _rewrite(path, {MANIFEST: json.dumps(manifest).encode()}, fix_manifest_checksum=True)
+    np.testing.assert_array_equal(load(path).predict_proba(X), clf.predict_proba(X))

@@ -60,11 +60,32 @@ def test_other_arrays_are_copied_with_their_values(make):
         assert float(tensor[0, 0]) == array_values[0, 0]
 
 
-def test_a_memmap_is_copied(tmp_path):
+def test_a_memmap_is_copied_even_as_a_plain_view(tmp_path):
     array = np.lib.format.open_memmap(tmp_path / "x.npy", mode="w+", dtype=np.float32, shape=(64, 16))
     array[:] = 2.0
+    for given in (array, np.asarray(array)):  # np.asarray drops the memmap's type
+        assert not is_shareable(given)
+        tensor = as_tensor(given)
+        array[0, 0] = 3.0  # the file's memory changes; the tensor does not
+        assert float(tensor[0, 0]) == 2.0
+        array[0, 0] = 2.0
+
+
+def test_an_aligned_array_of_the_user_is_copied():
+    # only memory skmnist made is lent: a user's array may change during a fit
+    buffer = np.zeros(40 * 30 * 4 + ALIGNMENT, np.uint8)
+    start = -buffer.ctypes.data % ALIGNMENT
+    array = buffer[start : start + 40 * 30 * 4].view(np.float32).reshape(40, 30)
+    assert array.ctypes.data % ALIGNMENT == 0 and not is_shareable(array)
+    tensor = as_tensor(array)
+    array[0, 0] = 5.0
+    assert float(tensor[0, 0]) == 0.0
+
+
+def test_big_endian_values_become_native():
+    array = np.arange(12, dtype=">f4").reshape(3, 4)
     assert not is_shareable(array)
-    np.testing.assert_array_equal(as_tensor(array).numpy(), np.full((64, 16), 2.0, np.float32))
+    np.testing.assert_array_equal(as_tensor(array).numpy(), np.arange(12, dtype=np.float32).reshape(3, 4))
 
 
 def test_an_empty_array_becomes_an_empty_tensor():
@@ -81,3 +102,18 @@ def test_pixel_scaler_output_is_shareable_and_unchanged(center):
     if center:
         expected -= np.float32(0.5)
     np.testing.assert_array_equal(scaled, expected)
+
+
+def test_a_pipeline_fit_lends_its_scaled_images_to_the_training_loop(monkeypatch):
+    from skmnist import _engine, make_mlp_pipeline
+
+    lent = []
+
+    def recording(array):
+        lent.append(is_shareable(array))
+        return as_tensor(array)
+
+    monkeypatch.setattr(_engine, "as_tensor", recording)
+    X = np.random.RandomState(0).randint(0, 256, size=(64, 8, 8)).astype(np.uint8)
+    make_mlp_pipeline(hidden_layer_sizes=(4,), epochs=1, random_state=0).fit(X, np.arange(64) % 2)
+    assert lent[0] is True  # X, scaled by PixelScaler, without a copy

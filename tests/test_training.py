@@ -202,3 +202,26 @@ def test_many_new_architectures_print_no_retracing_warning(capfd, caplog):
             DenseMLPClassifier(hidden_layer_sizes=(units,), epochs=1, random_state=0).fit(X, y)
     out, err = capfd.readouterr()
     assert "retracing" not in out + err + caplog.text
+
+
+@keras.saving.register_keras_serializable("skmnist_tests")
+class _WarmUpSchedule(keras.optimizers.schedules.LearningRateSchedule):
+    """A user's schedule, written with tensor operations as Keras asks (Keras'
+    optimizers call it from code AutoGraph does not convert, in model.fit as here)."""
+
+    def __call__(self, step):
+        return keras.ops.where(step < 5, 1e-4, 1e-2)
+
+    def get_config(self):
+        return {}
+
+
+def test_a_users_own_schedule_trains_in_the_loop_traced_without_autograph():
+    rng = np.random.RandomState(0)
+    X, y = rng.rand(64, 6).astype(np.float32), np.arange(64) % 2
+    clf = DenseMLPClassifier(
+        hidden_layer_sizes=(4,), optimizer=keras.optimizers.Adam(learning_rate=_WarmUpSchedule()),
+        learning_rate=None, epochs=2, batch_size=16, random_state=0,
+    ).fit(X, y)
+    assert clf.n_iter_ == 2 and np.isfinite(clf.history_["loss"]).all()
+    assert clf.history_["loss"][1] < clf.history_["loss"][0]

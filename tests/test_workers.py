@@ -51,3 +51,10 @@ def test_every_worker_of_a_dask_cluster_is_warmed():
         states = client.run(_worker_state)
     assert len(pids) == 2 and sorted(pid for pid, _, _ in states.values()) == pids
     assert all(imported and trainers == 1 for _, imported, trainers in states.values())
+
+
+def test_a_threading_backend_warms_this_process_once():
+    import joblib
+
+    with joblib.parallel_config(backend="threading"):
+        assert warm_workers(n_jobs=2) == [os.getpid()]
