@@ -79,3 +79,21 @@ def test_docs_theme_is_installed_by_the_docs_extra_and_myst_config_line_is_dropp
 
     assert not quiet.filter(record("myst v%s: %s", "5.2.0", "MdParserConfig(commonmark_only=False)"))
     assert quiet.filter(record("myst: some other message"))
+
+
+def test_readme_api_table_names_every_public_name_with_its_signature():
+    import inspect
+    from pathlib import Path
+
+    import skmnist
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    for name in skmnist.__all__:
+        if name in ("save", "load"):  # one row for the pair
+            assert "| `save(estimator, path)`, `load(path)` |" in readme
+            continue
+        params = inspect.signature(getattr(skmnist, name)).parameters
+        assert f"| `{name}(" in readme, f"README's API table lacks {name}"
+        row = readme[readme.index(f"| `{name}("):].split("\n", 1)[0]
+        for param in params:
+            assert param in row, f"README's row for {name} lacks its parameter {param}"
