@@ -1,5 +1,13 @@
-"""Digit augmentation inside the compiled training loop: random affine maps and
-elastic distortions, drawn per image and per step, applied on the graph.
+"""Digit augmentation inside the compiled training loop: other pens, random affine
+maps and elastic distortions, drawn per image and per step, applied on the graph.
+
+Other pens (``stroke_variation``): a thick pen fills small loops and gaps,
+and :func:`~skmnist.prepare_digit_image` then evens the strokes back to
+MNIST's width, so a user's "8" or "9" may reach the network as strokes with
+closed loops. Each image's strokes closed by 1 and by 2 pixels (a grey
+closing: max then min over 3x3 or 5x5 pixels) are computed once per fit,
+kept in bfloat16 (2 bytes a pixel) beside the images; at every step, each image is replaced by
+one of them with probability ``stroke_variation``, before any affine map.
 
 Each training batch is re-drawn before the network sees it, as Simard et al.
 (2003) did for MNIST: every image gets its own random rotation, shear, zoom
@@ -22,25 +30,83 @@ import math
 
 from ._keras import tf
 
-__all__ = ["AUGMENTATION_PARAMS", "Augmenter", "augmentation_settings", "image_shape_of"]
+__all__ = [
+    "AUGMENTATION_PARAMS", "Augmenter", "augmentation_settings", "closed_strokes", "image_shape_of",
+    "no_strokes",
+]
 
 #: The classifier's augmentation parameters, in the order the augmenter takes them.
 AUGMENTATION_PARAMS = (
-    "shift_range", "rotation_range", "zoom_range", "shear_range", "elastic_alpha", "elastic_sigma"
+    "shift_range", "rotation_range", "zoom_range", "shear_range", "elastic_alpha", "elastic_sigma",
+    "map_fraction", "stroke_variation",
 )
+#: Those that move pixels (the affine and elastic maps); their ranges are 0 when off.
+_MAPS = ("shift_range", "rotation_range", "zoom_range", "shear_range", "elastic_alpha")
+#: The widths (in pixels) of the closings of ``stroke_variation``'s variants.
+STROKE_CLOSINGS = (3, 5)
+#: Images closed per call: 3 MB of 28x28 float32 images stay in the caches
+#: (0.31 s for MNIST's 60,000 images against 0.43 s in chunks of 8,192 on 2 cores).
+_CLOSING_CHUNK = 1024
 
 
 def augmentation_settings(estimator):
     """The augmentation parameters of ``estimator`` as floats, or None when all are off.
 
-    ``elastic_sigma`` alone does not turn augmentation on: it only shapes the
+    ``elastic_sigma`` and ``map_fraction`` alone do not turn augmentation on: they only shape the
     elastic distortion that ``elastic_alpha > 0`` asks for.
     """
     settings = {name: float(getattr(estimator, name)) for name in AUGMENTATION_PARAMS}
-    active = [name for name in AUGMENTATION_PARAMS if name != "elastic_sigma"]
-    if not any(settings[name] > 0 for name in active):
+    if not any(settings[name] > 0 for name in (*_MAPS, "stroke_variation")):
         return None
     return settings
+
+
+def _grow(images):
+    """Grey dilation of ``images`` (n, h, w) over 3x3 pixels: the largest value around
+    each pixel (pixels beyond the edge do not count), as a max over rows, then columns."""
+    padded = tf.pad(images, [[0, 0], [1, 1], [1, 1]], constant_values=-math.inf)
+    rows = tf.maximum(tf.maximum(padded[:, :-2], padded[:, 1:-1]), padded[:, 2:])
+    return tf.maximum(tf.maximum(rows[:, :, :-2], rows[:, :, 1:-1]), rows[:, :, 2:])
+
+
+def _shrink(images):
+    """Grey erosion over 3x3 pixels (the smallest value around each pixel)."""
+    return -_grow(-images)
+
+
+@tf.function(autograph=False)
+def _closings(images):
+    """``images`` (n, h, w) closed over 3x3 and 5x5 squares, as bfloat16: the bright
+    strokes grow by 2 or 4 pixels and shrink back, which fills the holes and gaps
+    narrower than that. (5x5 is 3x3 twice; max and min commute with rounding, so
+    rounding last gives the same values as rounding first.)"""
+    grown = _grow(images)
+    grown_twice = _grow(grown)
+    return (tf.cast(_shrink(grown), tf.bfloat16),
+            tf.cast(_shrink(_shrink(grown_twice)), tf.bfloat16))
+
+
+def closed_strokes(X, image_shape):
+    """The variants of ``stroke_variation`` for the flattened images ``X`` (a tensor).
+
+    Returns a bfloat16 tensor of shape ``(len(STROKE_CLOSINGS) * n, height * width)``:
+    row ``i + k * n`` is image ``i`` closed over ``STROKE_CLOSINGS[k]`` pixels.
+    """
+    height, width = (int(v) for v in image_shape)
+    n = int(X.shape[0])
+    closed = [[] for _ in STROKE_CLOSINGS]
+    for start in range(0, n, _CLOSING_CHUNK):  # chunks that stay in the caches: faster
+        chunk = tf.reshape(X[start : start + _CLOSING_CHUNK], [-1, height, width])
+        for parts, images in zip(closed, _closings(chunk)):
+            parts.append(tf.reshape(images, [-1, height * width]))
+    if not n:
+        return no_strokes(height * width)
+    return tf.concat([part for parts in closed for part in parts], axis=0)
+
+
+def no_strokes(n_features):
+    """The empty stand-in for :func:`closed_strokes` when ``stroke_variation`` is 0."""
+    return tf.zeros([0, int(n_features)], tf.bfloat16)
 
 
 def image_shape_of(image_shape, n_features, owner):
@@ -100,12 +166,46 @@ class Augmenter:
         }
 
     def set(self, settings):
-        """Take new ranges (a dict of :data:`AUGMENTATION_PARAMS`; None turns all off)."""
+        """Take new ranges (a dict of :data:`AUGMENTATION_PARAMS`; None turns all off;
+        ``map_fraction`` is 1 when not given)."""
         for name, variable in self.settings.items():
-            variable.assign(0.0 if settings is None else float(settings[name]))
+            default = 1.0 if name == "map_fraction" else 0.0
+            variable.assign(default if settings is None else float(settings.get(name, default)))
 
-    def __call__(self, x, seed):
-        """Augment ``x`` (shape ``(batch, height * width)``) with the stateless ``seed``."""
+    def __call__(self, x, seed, strokes=None, rows=None):
+        """Augment ``x`` (shape ``(batch, height * width)``) with the stateless ``seed``.
+
+        ``strokes`` are :func:`closed_strokes` of the training images and ``rows``
+        the batch's rows in them (both needed when ``stroke_variation > 0``).
+        """
+        s = self.settings
+        if strokes is not None:
+            x = tf.cond(s["stroke_variation"] > 0,
+                        lambda: self._other_pens(x, seed, strokes, rows), lambda: x)
+        moved = tf.reduce_any(tf.stack([s[name] > 0 for name in _MAPS]))
+        return tf.cond(moved, lambda: self._maps_on_a_fraction(x, seed), lambda: x)
+
+    def _maps_on_a_fraction(self, x, seed):
+        """The maps on the first ``map_fraction`` of the batch (at least one image): a
+        random part, since every epoch visits the images in a new random order."""
+        n = tf.shape(x)[0]
+        k = tf.cast(tf.math.ceil(self.settings["map_fraction"] * tf.cast(n, tf.float32)), tf.int32)
+        k = tf.clip_by_value(k, 1, n)
+        return tf.cond(k < n, lambda: tf.concat([self._maps(x[:k], seed), x[k:]], axis=0),
+                       lambda: self._maps(x, seed))
+
+    def _other_pens(self, x, seed, strokes, rows):
+        """Each image replaced, with probability ``stroke_variation``, by one of its closings."""
+        n_images = tf.shape(strokes)[0] // len(STROKE_CLOSINGS)
+        u = tf.random.stateless_uniform(
+            [tf.shape(x)[0], 2], tf.random.experimental.stateless_fold_in(seed, 1), 0.0, 1.0)
+        which = tf.cast(u[:, 1] * len(STROKE_CLOSINGS), tf.int32)
+        which = tf.minimum(which, len(STROKE_CLOSINGS) - 1)
+        closed = tf.cast(tf.gather(strokes, rows + which * n_images), tf.float32)
+        return tf.where(tf.reshape(u[:, 0] < self.settings["stroke_variation"], [-1, 1]), closed, x)
+
+    def _maps(self, x, seed):
+        """The affine map and elastic distortion of every image."""
         s = self.settings
         h, w = self.height, self.width
         n = tf.shape(x)[0]
@@ -159,21 +259,29 @@ class Augmenter:
 
 
 def _bilinear(images, src_y, src_x):
-    """``images`` (n, h, w) read at real coordinates, background outside the image."""
+    """``images`` (n, h, w) read at real coordinates, background outside the image.
+
+    The image is framed by background (one row and column before it, two
+    after) and the coordinates are clipped to that frame, so each of the four
+    neighbours is one gather with no test of whether it lies inside: outside
+    the image every neighbour reads background (weight 0 or value 0), as
+    masking each neighbour did, to the bit, with half the operations.
+    """
     shape = tf.shape(images)
     n, h, w = shape[0], shape[1], shape[2]
     background = tf.reduce_min(images, axis=[1, 2], keepdims=True)
-    flat = tf.reshape(images - background, [-1])
+    framed = tf.pad(images - background, [[0, 0], [1, 2], [1, 2]])
+    flat = tf.reshape(framed, [-1])
+    src_y = tf.clip_by_value(src_y, -1.0, tf.cast(h, tf.float32))
+    src_x = tf.clip_by_value(src_x, -1.0, tf.cast(w, tf.float32))
     y0, x0 = tf.floor(src_y), tf.floor(src_x)
     fy, fx = src_y - y0, src_x - x0
-    y0, x0 = tf.cast(y0, tf.int32), tf.cast(x0, tf.int32)
-    base = tf.reshape(tf.range(n) * h * w, [-1, 1, 1])
-    out = tf.zeros_like(src_y)
-    for dy, weight_y in ((0, 1.0 - fy), (1, fy)):
-        for dx, weight_x in ((0, 1.0 - fx), (1, fx)):
-            yy, xx = y0 + dy, x0 + dx
-            inside = (yy >= 0) & (yy < h) & (xx >= 0) & (xx < w)
-            index = base + tf.clip_by_value(yy, 0, h - 1) * w + tf.clip_by_value(xx, 0, w - 1)
-            value = tf.gather(flat, index)
-            out += tf.where(inside, value * weight_y * weight_x, 0.0)
+    row = w + 3  # the framed image's width
+    corner = (tf.reshape(tf.range(n) * (h + 3) * row, [-1, 1, 1])
+              + (tf.cast(y0, tf.int32) + 1) * row + tf.cast(x0, tf.int32) + 1)
+    out = None
+    for offset_y, weight_y in ((0, 1.0 - fy), (row, fy)):
+        for offset_x, weight_x in ((0, 1.0 - fx), (1, fx)):
+            term = tf.gather(flat, corner + (offset_y + offset_x)) * weight_y * weight_x
+            out = term if out is None else out + term
     return out + background

@@ -75,6 +75,11 @@ def _positive_int_or_auto(text):
     return text if text == "auto" else _positive(int)(text)
 
 
+def _positive_float_or_auto(text):
+    """Parse a positive float, or "auto"."""
+    return text if text == "auto" else _positive(float)(text)
+
+
 def _positive(kind):
     def parse(text):
         try:
@@ -168,9 +173,10 @@ def build_parser():
     model.add_argument(
         "--learning-rate",
         action=_Given,
-        type=_positive(float),
+        type=_positive_float_or_auto,
         default=DEFAULTS["learning_rate"],
-        help="optimizer step size (default: %(default)s)",
+        help="optimizer step size; auto: 1e-3, times batch size / 128 for larger batches, "
+        "up to 3e-3 (default: %(default)s)",
     )
     model.add_argument(
         "--learning-rate-schedule",

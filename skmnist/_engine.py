@@ -159,7 +159,8 @@ class _EventList(TrainingEvents):
             listener.on_train_abort(run)
 
 
-def run_single_epoch(trainer, data, *, seed, epoch, batch_size, on_steps=None, before_steps=None):
+def run_single_epoch(trainer, data, *, seed, epoch, batch_size, on_steps=None, before_steps=None,
+                     strokes=None):
     """Epoch ``epoch`` of a fit seeded ``seed``: its sample order, dropout masks and
     augmentation depend on both only, so a fit split over several calls equals one
     long fit."""
@@ -167,7 +168,7 @@ def run_single_epoch(trainer, data, *, seed, epoch, batch_size, on_steps=None, b
     return trainer.run_epoch(
         data, order, batch_size, derive_seed(seed, DROPOUT_SEED_OFFSET + epoch),
         on_steps=on_steps, before_steps=before_steps,
-        augment_seed=derive_seed(seed, AUGMENT_SEED_OFFSET + epoch),
+        augment_seed=derive_seed(seed, AUGMENT_SEED_OFFSET + epoch), strokes=strokes,
     )
 
 
@@ -206,6 +207,7 @@ def fit_loop(
     data = tuple(as_tensor(a) for a in (X, y, sample_weight))  # X without a copy
     trainer.set_learning_rate(learning_rate, decay_steps)
     trainer.set_augmentation(augmentation)
+    strokes = trainer.stroke_variants(data[0], augmentation)  # once per fit, not per step
     run = TrainingRun(
         trainer=trainer,
         first_epoch=first_epoch,
@@ -219,7 +221,7 @@ def fit_loop(
     try:
         events.on_train_begin(run)
         logs = _run_epochs(run, trainer, data, sample_weight, seed=seed, batch_size=batch_size,
-                           validation_data=validation_data, events=events)
+                           validation_data=validation_data, events=events, strokes=strokes)
         best = run.early_stopping
         if best is not None and best.best_weights is not None:
             trainer.set_weights(*best.best_weights, trainer.optimizer_state())
@@ -237,7 +239,8 @@ def fit_loop(
     )
 
 
-def _run_epochs(run, trainer, data, sample_weight, *, seed, batch_size, validation_data, events):
+def _run_epochs(run, trainer, data, sample_weight, *, seed, batch_size, validation_data, events,
+                strokes=None):
     """The epochs of ``run``, until the last or a stop; the last epoch's logs."""
     n_samples = len(sample_weight)
     logs = {}
@@ -259,7 +262,7 @@ def _run_epochs(run, trainer, data, sample_weight, *, seed, batch_size, validati
 
         loss, accuracy = run_single_epoch(
             trainer, data, seed=seed, epoch=epoch, batch_size=batch_size,
-            on_steps=on_steps, before_steps=before_steps,
+            on_steps=on_steps, before_steps=before_steps, strokes=strokes,
         )
         logs = {"loss": loss, "accuracy": accuracy}
         weights = None

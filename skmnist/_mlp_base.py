@@ -20,8 +20,8 @@ from sklearn.utils.validation import check_is_fitted
 from ._augment import AUGMENTATION_PARAMS, augmentation_settings, image_shape_of
 from ._engine import fit_loop
 from ._facts import (
-    ACTIVATIONS, MAX_SEED, OPTIMIZERS, SCHEDULES, auto_batch_size, auto_dropout, auto_schedule,
-    draw_seed,
+    ACTIVATIONS, MAX_SEED, OPTIMIZERS, SCHEDULES, auto_batch_size, auto_dropout,
+    auto_learning_rate, auto_schedule, draw_seed,
 )
 from ._input_checks import check_hidden_layer_sizes, encode_labels, validate_X_y
 from ._keras import keras
@@ -63,9 +63,11 @@ class BaseDenseMLP(CallbackSupportMixin, RepairedKerasClassifier):
         "input_dropout": [Interval(Real, 0, 1, closed="left")],
         **{name: [Interval(Real, 0, None, closed="left")] for name in AUGMENTATION_PARAMS},
         "elastic_sigma": [Interval(Real, 0, 10, closed="right")],
+        "map_fraction": [Interval(Real, 0, 1, closed="right")],
+        "stroke_variation": [Interval(Real, 0, 1, closed="both")],
         "image_shape": [StrOptions({"auto"}), tuple, list],
         "optimizer": [StrOptions(set(OPTIMIZERS)), keras.optimizers.Optimizer],
-        "learning_rate": [Interval(Real, 0, None, closed="neither"), None],
+        "learning_rate": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"}), None],
         "learning_rate_schedule": [StrOptions({*SCHEDULES, "auto"})],
         "epochs": [Interval(Integral, 1, None, closed="left")],
         # TensorFlow indexes a batch with int32
@@ -279,13 +281,14 @@ class BaseDenseMLP(CallbackSupportMixin, RepairedKerasClassifier):
                                 verbose=self.verbose) if self.callbacks else None,
             EpochTasks(self, callback_ctx, X, labels, metadata),
         ]
+        batch_size = auto_batch_size(self.batch_size, len(X))
         result = fit_loop(
             trainer, X, y, sample_weight,
             seed=self._seed_,
             first_epoch=self.n_iter_,
             epochs=epochs,
-            batch_size=auto_batch_size(self.batch_size, len(X)),
-            learning_rate=self.learning_rate,
+            batch_size=batch_size,
+            learning_rate=auto_learning_rate(self.learning_rate, batch_size),
             decay_steps=decay_steps,
             validation_data=validation_data,
             n_iter_no_change=self.n_iter_no_change if validation_data is not None else None,

@@ -29,7 +29,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from ._augment import Augmenter
+from ._augment import Augmenter, closed_strokes, no_strokes
 from ._facts import ACTIVATIONS, DEFAULT_LEARNING_RATE, derive_seed
 from ._keras import keras, tf
 from ._model import INPUT_DROPOUT, build_mlp, optimizer_class
@@ -192,12 +192,14 @@ class Trainer:
             tf.TensorSpec([], tf.int32),  # steps in this call
             tf.TensorSpec([], tf.int32),  # batch size
             tf.TensorSpec([], tf.int32),  # the epoch's augmentation seed
+            tf.TensorSpec([None, n_features], tf.bfloat16),  # closed_strokes(X), or none
         )
+        self._no_strokes = no_strokes(n_features)
         self._steps = tf.function(self._run_steps, input_signature=spec, autograph=False)
 
     # -- the compiled loop -----------------------------------------------------
 
-    def _run_steps(self, X, y, w, order, first, n_steps, batch_size, augment_seed):
+    def _run_steps(self, X, y, w, order, first, n_steps, batch_size, augment_seed, strokes):
         # An explicit tf.while_loop, traced without AutoGraph: AutoGraph's rewrite of
         # a Python for loop is most of a first fit's tracing time (about 0.3 s of
         # every new process), and gives the same graph.
@@ -209,7 +211,7 @@ class Trainer:
             idx = order[start : tf.minimum(start + batch_size, n_samples)]
             xb, yb, wb = tf.gather(X, idx), tf.gather(y, idx), tf.gather(w, idx)
             if self.augmenter is not None:
-                xb = self.augmenter(xb, tf.stack([augment_seed, step]))
+                xb = self.augmenter(xb, tf.stack([augment_seed, step]), strokes, idx)
             rate = None
             if self.lr_variable is not None:
                 rate = self.rate(self.optimizer.iterations)
@@ -298,6 +300,13 @@ class Trainer:
         if self.augmenter is not None:
             self.augmenter.set(settings)
 
+    def stroke_variants(self, X, settings):
+        """:func:`~skmnist._augment.closed_strokes` of ``X`` (a tensor) when ``settings``
+        ask for other pens and the trainer augments, else None."""
+        if self.augmenter is None or settings is None or settings["stroke_variation"] <= 0:
+            return None
+        return closed_strokes(X, (self.augmenter.height, self.augmenter.width))
+
     def take_learning_rate(self, learning_rate):
         """From now on train at this constant rate (a callback set it)."""
         self.rate.base.assign(float(learning_rate))
@@ -314,10 +323,11 @@ class Trainer:
     # -- training ----------------------------------------------------------------
 
     def run_epoch(self, data, order, batch_size, dropout_seed, on_steps=None, before_steps=None,
-                  augment_seed=0):
+                  augment_seed=0, strokes=None):
         """One pass over ``data`` (tensors X, y, w) in the order ``order``.
 
-        ``augment_seed`` seeds the epoch's augmentation, if the trainer has any.
+        ``augment_seed`` seeds the epoch's augmentation, if the trainer has any;
+        ``strokes`` are :meth:`stroke_variants` of X (None: no other pens).
 
         ``before_steps(first_step, last_step)`` and ``on_steps(first_step,
         last_step, n_steps, loss_sum, correct_sum)`` are called before and
@@ -340,7 +350,7 @@ class Trainer:
                 before_steps(first, first + n - 1)
             loss, correct = self._steps(
                 X, y, w, order_t, tf.constant(first), tf.constant(n), tf.constant(batch_size),
-                tf.constant(augment_seed),
+                tf.constant(augment_seed), self._no_strokes if strokes is None else strokes,
             )
             loss_sum += float(loss)
             correct_sum += float(correct)

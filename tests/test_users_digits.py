@@ -15,13 +15,16 @@ def default_model(mnist):
 
 
 def test_default_model_reads_users_digits(mnist, default_model):
-    # Measured with 1,000 digits: 95.7% (92.8% without evening the strokes);
-    # the goal of 97.5% is not reached by the default model (see docs/performance.md).
+    # The default pipeline redraws digits in training (other pens, affine maps on
+    # half of each batch): measured 98.4% on these 500 digits (98.8% of the strokes
+    # under 2x, 98.1% of the thicker). Before it did, its model read 95.7% of 1,000.
+    # Over 4,000 digits (two sets) see benchmarks/bench_quality.py.
     _, X_test, _, y_test = mnist
     images, labels, thickness = users_digits(X_test, y_test, 500)
     correct = default_model.predict(images) == labels
-    assert correct.mean() >= 0.95, correct.mean()
-    assert correct[thickness < 2].mean() >= 0.96
+    assert correct.mean() >= 0.975, correct.mean()
+    assert correct[thickness < 2].mean() >= 0.98
+    assert correct[thickness >= 2].mean() >= 0.97
 
 
 def test_evening_the_strokes_is_what_reads_thick_pens(mnist, default_model, monkeypatch):
