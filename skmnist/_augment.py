@@ -3,14 +3,16 @@ maps and elastic distortions, drawn per image and per step, applied on the graph
 
 Other pens (``stroke_variation``): a thick pen fills small loops and gaps,
 and :func:`~skmnist.prepare_digit_image` then evens the strokes back to
-MNIST's width, so a user's "8" or "9" may reach the network as strokes with
-closed loops. Each image's strokes closed by 1 and by 2 pixels (a grey
-closing: max then min over 3x3 or 5x5 pixels) are computed once per fit,
-kept in bfloat16 (2 bytes a pixel) beside the images; at every step, each image is replaced by
-one of them with probability ``stroke_variation``, before any affine map.
+MNIST's width, so a user's "8" or "9" may reach the network with closed
+loops. Two grey closings of each image (max then min over 3x3 or 5x5
+pixels, which fill holes and gaps up to 2 or 4 pixels wide) are computed
+once per fit and kept in bfloat16 (2 bytes a pixel) beside the images; at
+every step, each image is replaced by one of them with probability
+``stroke_variation``, before any affine map.
 
-Each training batch is re-drawn before the network sees it, as Simard et al.
-(2003) did for MNIST: every image gets its own random rotation, shear, zoom
+Each training batch (or its first ``map_fraction``) is re-drawn before the
+network sees it, as Simard et al. (2003) did for MNIST: every image gets
+its own random rotation, shear, zoom
 and shift (an affine map about the image centre) and, optionally, an elastic
 distortion (a random displacement field per pixel, smoothed by a Gaussian of
 ``elastic_sigma`` pixels and scaled to ``elastic_alpha`` pixels). Both maps
@@ -52,8 +54,8 @@ _CLOSING_CHUNK = 1024
 def augmentation_settings(estimator):
     """The augmentation parameters of ``estimator`` as floats, or None when all are off.
 
-    ``elastic_sigma`` and ``map_fraction`` alone do not turn augmentation on: they only shape the
-    elastic distortion that ``elastic_alpha > 0`` asks for.
+    ``elastic_sigma`` and ``map_fraction`` alone do not turn augmentation on:
+    they only shape the maps that the ranges ask for.
     """
     settings = {name: float(getattr(estimator, name)) for name in AUGMENTATION_PARAMS}
     if not any(settings[name] > 0 for name in (*_MAPS, "stroke_variation")):
@@ -153,7 +155,8 @@ def _gaussian_matrix(size, sigma):
 
 
 class Augmenter:
-    """Random affine and elastic maps for a batch of flattened ``height x width`` images.
+    """Other pens, random affine and elastic maps for a batch of flattened
+    ``height x width`` images.
 
     The settings are variables (:meth:`set`), read by the traced graph.
     """
