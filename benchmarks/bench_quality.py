@@ -362,8 +362,8 @@ def main(argv=None):
     if "augmentation" in parts:
         print("augmentation cost ...", flush=True)
         lines += [f"## What augmentation costs per epoch ({len(X):,} images)", "",
-                  "Fits of 2 epochs: the closings of other pens, computed once per fit (about "
-                  "0.4 s for 60,000 images), count for half each.", "",
+                  "Fits of 2 epochs: the closings of other pens, computed once per fit (0.25-0.4 s "
+                  "for 60,000 images), count for half each.", "",
                   "| network | augmentation | seconds per epoch |", "| --- | --- | ---: |"]
         for net, name, per_epoch in bench_augmentation_cost(data, epochs=1 if args.quick else 2,
                                                             quick=args.quick):

@@ -128,9 +128,9 @@ def build_parser():
         "--preset",
         choices=tuple(PRESETS),
         default="default",
-        help="named parameter set of make_mlp_pipeline (default: %(default)s, the defaults "
-        f"below; fast: {PRESET_SUMMARIES['fast']}; best: {PRESET_SUMMARIES['best']}, about "
-        "4 minutes)",
+        help="named parameter set of make_mlp_pipeline (default: %(default)s: "
+        f"{PRESET_SUMMARIES['default']}; fast: {PRESET_SUMMARIES['fast']}; best: "
+        f"{PRESET_SUMMARIES['best']}, about 2.5 minutes)",
     )
     model.add_argument(
         "--hidden-layer-sizes",
@@ -191,7 +191,9 @@ def build_parser():
         action=_Given,
         type=_positive(int),
         default=DEFAULTS["epochs"],
-        help="passes over the training set (default: %(default)s)",
+        help="passes over the training set (default: the preset's: "
+        + ", ".join(f"{PRESETS[name].get('epochs', DEFAULTS['epochs'])} for {name}"
+                    for name in PRESETS) + ")",
     )
     model.add_argument(
         "--batch-size",
