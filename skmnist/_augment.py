@@ -76,7 +76,9 @@ def _shrink(images):
     return -_grow(-images)
 
 
-@tf.function(autograph=False)
+# One graph for every number and shape of images (a fit's last chunk, a CV fold):
+# without a signature each new shape would trace, and keep, a graph of its own.
+@tf.function(autograph=False, input_signature=[tf.TensorSpec([None, None, None], tf.float32)])
 def _closings(images):
     """``images`` (n, h, w) closed over 3x3 and 5x5 squares, as bfloat16: the bright
     strokes grow by 2 or 4 pixels and shrink back, which fills the holes and gaps
@@ -123,8 +125,10 @@ def image_shape_of(image_shape, n_features, owner):
             raise ValueError(
                 f"{owner} got images of {n_features} pixels, which are not square, so "
                 "image_shape='auto' cannot tell their height and width for augmentation. "
-                "Pass image_shape=(height, width), or turn augmentation off (shift_range, "
-                "rotation_range, zoom_range, shear_range and elastic_alpha all 0)."
+                "Pass image_shape=(height, width) (make_mlp_pipeline(image_shape=(28, 20)) "
+                "for images of 28 x 20), or turn augmentation off (shift_range, "
+                "rotation_range, zoom_range, shear_range, elastic_alpha and "
+                "stroke_variation all 0; make_mlp_pipeline() redraws digits by default)."
             )
         return side, side
     try:

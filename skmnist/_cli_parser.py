@@ -200,7 +200,7 @@ def build_parser():
         action=_Given,
         type=_positive_int_or_auto,
         default=DEFAULTS["batch_size"],
-        help="images per gradient step; auto: 1%% of the images, from 32 to 128 "
+        help="images per gradient step; auto: 1%% of the images, from 32 to 256 "
         "(default: %(default)s)",
     )
     model.add_argument(

@@ -175,8 +175,8 @@ PRESETS = {
     # digits redrawn by DIGIT_AUGMENTATION. make_mlp_pipeline leaves the
     # augmentation out of fits shorter than SHORT_FIT_EPOCHS.
     "default": {"epochs": 10, **DIGIT_AUGMENTATION},
-    # The default network in larger batches at a higher rate for 10 epochs:
-    # faster to 98.0% and 98.5% than the default, and as accurate.
+    # The default network at a higher rate for 10 epochs, on the digits as they
+    # are: the quickest to 98.0% and 98.5% (98.66%, against the default's 98.84%).
     "fast": {
         "learning_rate": 3e-3,
         "epochs": 10,

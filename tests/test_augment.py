@@ -48,6 +48,49 @@ def test_bilinear_reading_matches_scipy_map_coordinates():
         np.testing.assert_allclose(out, expected, atol=1e-5)
 
 
+def _masked_bilinear(images, src_y, src_x):
+    """The reading ``_bilinear`` replaced: each neighbour masked when outside."""
+    shape = tf.shape(images)
+    n, h, w = shape[0], shape[1], shape[2]
+    background = tf.reduce_min(images, axis=[1, 2], keepdims=True)
+    flat = tf.reshape(images - background, [-1])
+    y0, x0 = tf.floor(src_y), tf.floor(src_x)
+    fy, fx = src_y - y0, src_x - x0
+    y0, x0 = tf.cast(y0, tf.int32), tf.cast(x0, tf.int32)
+    base = tf.reshape(tf.range(n) * h * w, [-1, 1, 1])
+    out = tf.zeros_like(src_y)
+    for dy, weight_y in ((0, 1.0 - fy), (1, fy)):
+        for dx, weight_x in ((0, 1.0 - fx), (1, fx)):
+            yy, xx = y0 + dy, x0 + dx
+            inside = (yy >= 0) & (yy < h) & (xx >= 0) & (xx < w)
+            index = base + tf.clip_by_value(yy, 0, h - 1) * w + tf.clip_by_value(xx, 0, w - 1)
+            out += tf.where(inside, tf.gather(flat, index) * weight_y * weight_x, 0.0)
+    return out + background
+
+
+@pytest.mark.parametrize("shape", [(7, 9), (28, 28), (5, 3)])
+@pytest.mark.parametrize("reach", [0.2, 3.0, 1000.0])
+def test_framed_bilinear_reads_as_the_masked_one_to_the_bit(shape, reach):
+    rng = np.random.RandomState(1)
+    h, w = shape
+    images = rng.uniform(-0.5, 0.5, size=(16, h, w)).astype(np.float32)
+    src_y = rng.uniform(-reach, h - 1 + reach, size=(16, h, w)).astype(np.float32)
+    src_x = rng.uniform(-reach, w - 1 + reach, size=(16, h, w)).astype(np.float32)
+    # the edges exactly: -1, 0, the last row or column, one past it, and the frame's end
+    src_y[0, 0, :3], src_x[0, 0, :3] = [-1.0, float(h), float(h - 1)], [float(w), -1.0, 0.0]
+    args = [tf.constant(a) for a in (images, src_y, src_x)]
+    np.testing.assert_array_equal(_bilinear(*args).numpy(), _masked_bilinear(*args).numpy())
+
+
+def test_closings_trace_once_for_any_number_of_images():
+    from skmnist._augment import _closings
+
+    before = _closings.experimental_get_tracing_count()
+    for n in (1, 7, 1000, 1030):
+        closed_strokes(tf.zeros([n, 784]), (28, 28))
+    assert _closings.experimental_get_tracing_count() - before <= 1
+
+
 def test_gaussian_matrix_is_scipys_gaussian_filter_with_zero_padding():
     field = np.random.RandomState(1).uniform(-1, 1, size=(28, 28)).astype(np.float32)
     g = _gaussian_matrix(28, tf.constant(4.0)).numpy()
