@@ -47,6 +47,7 @@ from joblib.externals.loky import get_reusable_executor
 from sklearn.model_selection import GridSearchCV, ParameterGrid
 
 from skmnist import fit_grid_search, load_mnist, make_mlp_pipeline, warm_workers
+from skmnist._facts import NO_DIGIT_AUGMENTATION
 from skmnist._grid_command import _stratified_subset
 
 GRID = {
@@ -59,8 +60,7 @@ QUICK_GRID = {"mlp__hidden_layer_sizes": [(8,), (16,)], "mlp__learning_rate": [1
 #: The fits measured: the default network in batches of 128, on the digits as they are
 #: (make_mlp_pipeline's defaults before it redrew digits and batched by 256), so that
 #: the figures of docs/grid.md keep measuring one workload.
-FIT = dict(batch_size=128, map_fraction=1.0, stroke_variation=0.0, shift_range=0.0,
-           rotation_range=0.0, zoom_range=0.0, shear_range=0.0)
+FIT = dict(batch_size=128, **NO_DIGIT_AUGMENTATION)
 
 
 def _search(grid, epochs, n_jobs):

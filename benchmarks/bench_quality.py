@@ -37,7 +37,7 @@ from sklearn.model_selection import train_test_split  # noqa: E402
 from sklearn.neural_network import MLPClassifier  # noqa: E402
 
 from skmnist import load_mnist, make_mlp_pipeline  # noqa: E402
-from skmnist._facts import DIGIT_AUGMENTATION, PRESETS  # noqa: E402
+from skmnist._facts import DIGIT_AUGMENTATION, NO_DIGIT_AUGMENTATION, PRESETS  # noqa: E402
 from skmnist._keras import keras, tf  # noqa: E402
 from _users_digits import users_digits  # noqa: E402
 
@@ -56,8 +56,7 @@ TUTORIALS = {
 
 SIZES = (1_000, 3_000, 10_000, 60_000)
 
-#: The default pipeline's augmentation, all off.
-NO_AUGMENTATION = {**dict.fromkeys(DIGIT_AUGMENTATION, 0.0), "map_fraction": 1.0}
+NO_AUGMENTATION = NO_DIGIT_AUGMENTATION  # the default pipeline's augmentation, all off
 #: make_mlp_pipeline() before its digits were redrawn (release 0.x of 2026-11-25):
 #: the classifier's defaults then, 15 epochs of 128 at 1e-3. Its fit time is the
 #: default's budget.

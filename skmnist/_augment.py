@@ -30,6 +30,7 @@ predict time.
 
 import math
 
+from ._facts import DEFAULTS
 from ._keras import tf
 
 __all__ = [
@@ -173,11 +174,10 @@ class Augmenter:
         }
 
     def set(self, settings):
-        """Take new ranges (a dict of :data:`AUGMENTATION_PARAMS`; None turns all off;
-        ``map_fraction`` is 1 when not given)."""
+        """Take new ranges (a dict of :data:`AUGMENTATION_PARAMS`, the classifier's
+        defaults for those not given; None turns all off)."""
         for name, variable in self.settings.items():
-            default = 1.0 if name == "map_fraction" else 0.0
-            variable.assign(default if settings is None else float(settings.get(name, default)))
+            variable.assign(0.0 if settings is None else float(settings.get(name, DEFAULTS[name])))
 
     def __call__(self, x, seed, strokes=None, rows=None):
         """Augment ``x`` (shape ``(batch, height * width)``) with the stateless ``seed``.

@@ -15,7 +15,9 @@ __all__ = [
     "DEFAULTS",
     "DEFAULT_LEARNING_RATE",
     "DEFAULT_MODEL_FILE",
+    "DIGIT_AUGMENTATION",
     "MAX_SEED",
+    "NO_DIGIT_AUGMENTATION",
     "OPTIMIZERS",
     "PRESETS",
     "PRESET_SUMMARIES",
@@ -165,6 +167,8 @@ DIGIT_AUGMENTATION = {
     "map_fraction": 0.5,
     "stroke_variation": 0.5,
 }
+#: The same parameters at the classifier's defaults: augmentation off.
+NO_DIGIT_AUGMENTATION = {name: DEFAULTS[name] for name in DIGIT_AUGMENTATION}
 
 #: Named sets of parameters for ``make_mlp_pipeline(preset=...)``; measured
 #: on MNIST with 2 CPU cores (``benchmarks/bench_quality.py``, figures in

@@ -9,7 +9,7 @@ from skmnist import DenseMLPClassifier, make_mlp_pipeline
 from skmnist._augment import (
     STROKE_CLOSINGS, Augmenter, _bilinear, _gaussian_matrix, augmentation_settings, closed_strokes,
 )
-from skmnist._facts import DIGIT_AUGMENTATION
+from skmnist._facts import DIGIT_AUGMENTATION, NO_DIGIT_AUGMENTATION
 from skmnist._inference import forward
 from skmnist._keras import tf
 from skmnist._training import clear_trainers
@@ -19,8 +19,7 @@ AFFINE = dict(shift_range=0.1, rotation_range=15.0, zoom_range=0.1, shear_range=
 ELASTIC = dict(shift_range=0.0, rotation_range=0.0, zoom_range=0.0, shear_range=0.0,
                elastic_alpha=34.0, elastic_sigma=4.0)
 FAST = dict(hidden_layer_sizes=(16,), epochs=2, batch_size=32, random_state=0)
-#: The default pipeline's augmentation, all off.
-NO_AUGMENTATION = {**dict.fromkeys(DIGIT_AUGMENTATION, 0.0), "map_fraction": 1.0}
+NO_AUGMENTATION = NO_DIGIT_AUGMENTATION  # the default pipeline's augmentation, all off
 
 
 def _digits(mnist, n=16):
