@@ -12,9 +12,11 @@ user's image is dark ink on light paper, of any size, with the digit anywhere;
 3. ``_stretch``: put the background at 0 and the ink at 1;
 4. ``_digit_mask`` and ``_crop``: threshold (Otsu's method), keep the large
    connected blobs (specks of noise are dropped), crop to their bounding box;
-5. ``_even_strokes``: thin strokes much thicker than MNIST's, thicken strokes
-   much thinner (a marker or a one-pixel pen; MNIST's strokes are about 9% of
-   the digit's longer side);
+5. ``straighten`` and ``_even_strokes`` (``skmnist/_digit_pen.py``), two steps
+   for users' pens that MNIST did not need: halve the slant's difference from
+   MNIST's median slant, thin strokes much thicker than MNIST's (reopening
+   loops a thick pen filled), thicken strokes much thinner (a marker or a
+   one-pixel pen; MNIST's strokes are about 9% of the digit's longer side);
 6. ``_fit_box``: resize to fit 20x20, keeping the aspect ratio, and bring
    the brightest pixel back to full ink;
 7. ``_center_by_mass``: paste into 28x28 with the centre of mass at the
@@ -27,6 +29,8 @@ import warnings
 import numpy as np
 from scipy import ndimage
 
+from ._digit_pen import STROKE_WORK_SIZE, bounding_box, even_strokes, straighten
+
 __all__ = ["prepare_digit_image"]
 
 #: MNIST's geometry: a 20x20 box centred by mass in a 28x28 field.
@@ -35,13 +39,6 @@ SIZE = 28
 CENTER = 14.0
 #: Larger images are first shrunk to this longest side (a digit needs far fewer pixels).
 WORK_SIZE = 512
-#: MNIST's median stroke width, as a share of the digit's longer side (10% of
-#: its digits are under 0.069, 10% over 0.132; measured as 2 x area / outline
-#: on the test set). Strokes more than STROKE_TOLERANCE times thicker or
-#: thinner are brought to it, on a copy whose longer side is STROKE_WORK_SIZE.
-STROKE_WIDTH = 0.09
-STROKE_TOLERANCE = 1.3
-STROKE_WORK_SIZE = 64
 #: Blobs smaller than this share of the largest one are noise.
 MIN_BLOB_SHARE = 0.05
 
@@ -225,7 +222,7 @@ def _otsu(values):
 def _digit_mask(ink):
     """Pixels of the digit: above Otsu's threshold, in blobs of a reasonable size."""
     mask = ink > min(max(_otsu(ink), 0.2), 0.7)
-    box = _bounding_box(mask)
+    box = bounding_box(mask)
     if box is None:
         return mask
     # Labelled inside the mask's bounding box only: the same blobs, numbered alike.
@@ -239,17 +236,9 @@ def _digit_mask(ink):
     return mask
 
 
-def _bounding_box(mask):
-    """The slices of the smallest box holding every True pixel, or None if there is none."""
-    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-    if not len(rows):
-        return None
-    return slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
-
-
 def _crop(ink, mask):
     """The ink inside the mask's bounding box; ink of dropped blobs is erased."""
-    box = _bounding_box(mask)
+    box = bounding_box(mask)
     if box is None:
         raise ValueError("No digit found: the mask of the digit's pixels is empty.")
     # Dilating inside the box gives the same pixels there: no mask pixel lies outside it.
@@ -257,47 +246,19 @@ def _crop(ink, mask):
     return np.where(near, ink[box], 0.0)
 
 
-def _stroke_width(ink):
-    """The mean width of the strokes in pixels: twice the area over the outline length."""
-    mask = ink >= 0.5
-    area = int(mask.sum())
-    inner = int(ndimage.binary_erosion(mask, structure=np.ones((3, 3)), border_value=0).sum())
-    return 2.0 * area / max(area - inner, 1)
-
-
-def _disk(radius):
-    r = max(1, int(round(radius)))
-    rows, cols = np.mgrid[-r : r + 1, -r : r + 1]
-    return rows * rows + cols * cols <= r * r + r / 2
-
-
 def _even_strokes(digit):
-    """Bring strokes far thicker or thinner than MNIST's to MNIST's width.
-
-    Grey erosion or dilation by a disk, on a copy whose longer side is
-    STROKE_WORK_SIZE pixels; the digit is returned as it is when its strokes
-    are within STROKE_TOLERANCE of MNIST's, or when thinning would erase most
-    of it.
-    """
+    """Bring strokes far thicker or thinner than MNIST's near its width
+    (:func:`~skmnist._digit_pen.even_strokes`), on a copy whose longer side is
+    STROKE_WORK_SIZE pixels; the digit is returned as it is when they are near
+    it already."""
     Image, _ = _pillow()
     height, width = digit.shape
     scale = STROKE_WORK_SIZE / max(height, width)
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
     work = np.asarray(Image.fromarray(digit.astype(np.float32), "F").resize(size, Image.BILINEAR),
                       dtype=np.float64)
-    if not (work >= 0.5).any():
-        return digit
-    target = STROKE_WIDTH * max(work.shape)
-    found = _stroke_width(work)
-    if found > target * STROKE_TOLERANCE:
-        thinner = ndimage.grey_erosion(work, footprint=_disk((found - target) / 2))
-        # a blob of ink (a filled loop) would vanish: keep the digit as it is
-        return thinner if (thinner >= 0.5).sum() > 0.2 * (work >= 0.5).sum() else digit
-    if found < target / STROKE_TOLERANCE:
-        pad = int(round((target - found) / 2)) + 1  # room for the thicker strokes
-        thicker = ndimage.grey_dilation(np.pad(work, pad), footprint=_disk((target - found) / 2))
-        return thicker[_bounding_box(thicker > 0.02)]
-    return digit
+    evened = even_strokes(work)
+    return digit if evened is None else evened
 
 
 def _fit_box(digit, box=BOX):
@@ -336,13 +297,14 @@ def _center_by_mass(digit, size=SIZE, center=CENTER):
 def prepare_digit_image(image):
     """Turn a picture of one handwritten digit into a 28x28 MNIST-style image.
 
-    The steps repeat how MNIST was made: grey levels; inverted when the
+    The steps repeat how MNIST was made, with two more for users' pens: grey levels; inverted when the
     background is light (dark ink on paper becomes light ink on black);
     background set to 0 and ink stretched to 255; cropped to the digit
     (pixels above Otsu's threshold, keeping connected blobs of at least 5% of
-    the largest one, so that specks of noise are ignored); strokes much
-    thicker or thinner than MNIST's (a marker, a fine pen) brought to MNIST's
-    width; resized to fit a
+    the largest one, so that specks of noise are ignored); the slant's
+    difference from MNIST's median slant halved; strokes much thicker or
+    thinner than MNIST's (a marker, a fine pen) brought near its width, and
+    loops that a thick pen filled opened again; resized to fit a
     20x20 box keeping its aspect ratio; placed in a 28x28 image with its
     centre of mass at the centre.
 
@@ -389,5 +351,5 @@ def prepare_digit_image(image):
     """
     gray = _shrink(_grayscale(image))
     ink = _stretch(_ink_bright(gray))
-    digit = _fit_box(_even_strokes(_crop(ink, _digit_mask(ink))))
+    digit = _fit_box(_even_strokes(straighten(_crop(ink, _digit_mask(ink)))))
     return np.round(_center_by_mass(digit) * 255).astype(np.uint8)

@@ -4,7 +4,7 @@ slants, sizes and places (tests/_users_digits.py), through prepare_digit_image."
 import numpy as np
 import pytest
 
-from skmnist import _images, make_mlp_pipeline
+from skmnist import _digit_pen, _images, make_mlp_pipeline
 from tests._users_digits import users_digits
 
 
@@ -50,5 +50,5 @@ def test_a_marker_or_a_fine_pen_comes_out_near_mnist_width(width):
     digit[20:180, 100 - width // 2 : 100 + (width + 1) // 2] = 1.0  # a vertical bar
     digit[20 : 20 + width, 40:160] = 1.0  # and a horizontal one: a "7"-like shape
     evened = _images._even_strokes(digit)
-    relative = _images._stroke_width(evened) / max(evened.shape)
+    relative = _digit_pen.stroke_width(evened) / max(evened.shape)
     assert 0.06 < relative < 0.12, relative
