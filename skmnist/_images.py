@@ -12,11 +12,11 @@ user's image is dark ink on light paper, of any size, with the digit anywhere;
 3. ``_stretch``: put the background at 0 and the ink at 1;
 4. ``_digit_mask`` and ``_crop``: threshold (Otsu's method), keep the large
    connected blobs (specks of noise are dropped), crop to their bounding box;
-5. ``straighten`` and ``_even_strokes`` (``skmnist/_digit_pen.py``), two steps
-   for users' pens that MNIST did not need: halve the slant's difference from
-   MNIST's median slant, thin strokes much thicker than MNIST's (reopening
-   loops a thick pen filled), thicken strokes much thinner (a marker or a
-   one-pixel pen; MNIST's strokes are about 9% of the digit's longer side);
+5. ``straighten`` and ``_even_strokes`` (``skmnist/_digit_pen.py``), steps for
+   users' pens that MNIST did not need: halve the slant's difference from
+   MNIST's median slant; bring strokes much thicker or thinner (a marker, a
+   one-pixel pen) to ``STROKE_TARGET``, 10.5% of the digit's longer side
+   (MNIST's median is 9%), reopening the loops a thick pen filled;
 6. ``_fit_box``: resize to fit 20x20, keeping the aspect ratio, and bring
    the brightest pixel back to full ink;
 7. ``_center_by_mass``: paste into 28x28 with the centre of mass at the
@@ -250,7 +250,7 @@ def _even_strokes(digit):
     """Bring strokes far thicker or thinner than MNIST's near its width
     (:func:`~skmnist._digit_pen.even_strokes`), on a copy whose longer side is
     STROKE_WORK_SIZE pixels; the digit is returned as it is when they are near
-    it already."""
+    it already, or when thinning would erase most of it (a blob of ink)."""
     Image, _ = _pillow()
     height, width = digit.shape
     scale = STROKE_WORK_SIZE / max(height, width)
@@ -297,15 +297,15 @@ def _center_by_mass(digit, size=SIZE, center=CENTER):
 def prepare_digit_image(image):
     """Turn a picture of one handwritten digit into a 28x28 MNIST-style image.
 
-    The steps repeat how MNIST was made, with two more for users' pens: grey levels; inverted when the
-    background is light (dark ink on paper becomes light ink on black);
-    background set to 0 and ink stretched to 255; cropped to the digit
-    (pixels above Otsu's threshold, keeping connected blobs of at least 5% of
-    the largest one, so that specks of noise are ignored); the slant's
-    difference from MNIST's median slant halved; strokes much thicker or
-    thinner than MNIST's (a marker, a fine pen) brought near its width, and
-    loops that a thick pen filled opened again; resized to fit a
-    20x20 box keeping its aspect ratio; placed in a 28x28 image with its
+    The steps repeat how MNIST was made, with more for users' pens: grey
+    levels; inverted when the background is light (dark ink on paper becomes
+    light ink on black); background set to 0 and ink stretched to 255; cropped
+    to the digit (pixels above Otsu's threshold, keeping connected blobs of at
+    least 5% of the largest one, so that specks of noise are ignored); the
+    slant's difference from MNIST's median slant halved; strokes much thicker
+    or thinner than MNIST's (a marker, a fine pen) brought near its width, and
+    loops that a thick pen filled opened again; resized to fit a 20x20 box
+    keeping its aspect ratio; placed in a 28x28 image with its
     centre of mass at the centre.
 
     Parameters

@@ -8,7 +8,9 @@ import io
 
 import numpy as np
 
-#: MNIST's strokes are about 1.8 pixels wide in a 28x28 image (9% of the 20-pixel box).
+#: MNIST's strokes are about 1.8 pixels wide in a 28x28 image: 9% of the 20-pixel box
+#: (skmnist._digit_pen.MNIST_STROKE_WIDTH), written out so that the digits drawn do not
+#: depend on the rounding of 0.09 x 20.
 MNIST_STROKE = 1.8
 
 

@@ -169,7 +169,7 @@ def _redraw(digit, rng, path):
     return path
 
 
-def test_mnist_digits_redrawn_as_photos_come_back_close_to_the_originals(mnist, tmp_path):
+def test_mnist_digits_redrawn_as_photos_read_as_the_clean_digits_do(mnist, tmp_path):
     _, X_test, _, _ = mnist
     rng = np.random.RandomState(0)
     closeness = []
