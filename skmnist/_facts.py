@@ -156,9 +156,9 @@ DEFAULTS = {
 #: How ``make_mlp_pipeline()`` redraws digits by default: half of each batch
 #: by small affine maps, and half of the images with other pens (their loops
 #: closed, as thick pens close them). Users' digits (tests/_users_digits.py,
-#: 4,000 digits): 95.00% for the previous default (15 epochs, no augmentation),
-#: 97.40% with; MNIST's test set: 98.56% -> 98.84%, in 14.1 s -> 13.3 s
-#: (benchmarks/bench_quality.py, 2026-11-25).
+#: 12,000 digits, both read by the current prepare_digit_image): 96.02% for the
+#: previous default (15 epochs, no augmentation), 97.61% with; MNIST's test set:
+#: 98.56% -> 98.84%, in 13.7 s -> 12.4 s (benchmarks/bench_quality.py, 2026-11-26).
 DIGIT_AUGMENTATION = {
     "shift_range": 0.08,
     "rotation_range": 10.0,
