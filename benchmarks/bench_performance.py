@@ -268,7 +268,9 @@ def plot(curves, path):
         seconds, accuracy = zip(*curve)
         ax.plot(seconds, np.asarray(accuracy) * 100, style, label=label, marker="o", markersize=3)
     ax.axhline(98.5, color="grey", linestyle=":", linewidth=1)
-    ax.text(1, 98.52, "98.5%", color="grey", fontsize=8)
+    # at the right edge, under the line: the fast curves cross it on the left
+    ax.text(0.995, 98.48, "98.5%", color="grey", fontsize=8, ha="right", va="top",
+            transform=ax.get_yaxis_transform())
     ax.set(xlabel="training time (s)", ylabel="test accuracy (%)",
            title="Test accuracy after each epoch against training time (MNIST, 2 CPU cores)")
     lowest = min(min(acc for _, acc in curve) for _, curve, _ in curves) * 100
