@@ -7,6 +7,8 @@ the plots and the docs read them from here instead of keeping copies.
 This module imports nothing heavy.
 """
 
+import numbers
+
 import numpy as np
 
 __all__ = [
@@ -32,6 +34,7 @@ __all__ = [
     "derive_seed",
     "draw_seed",
     "epoch_order",
+    "is_short_fit",
 ]
 
 #: scikit-learn's activation names (MLPClassifier's) and two modern ones,
@@ -70,6 +73,14 @@ SCHEDULES = ("cosine", "constant")
 #: cosine, 94.94% without either).
 SHORT_FIT_EPOCHS = 10
 
+
+def is_short_fit(epochs):
+    """Whether a fit of ``epochs`` epochs is short (see SHORT_FIT_EPOCHS): such fits
+    of ``make_mlp_pipeline()`` also leave out its digit augmentation, and
+    ``skmnist grid`` estimates them without it. Values that are not integers are
+    not short here; the fit's own checks refuse them."""
+    return isinstance(epochs, numbers.Integral) and epochs < SHORT_FIT_EPOCHS
+
 #: Dropout of ``dropout="auto"`` in fits of at least SHORT_FIT_EPOCHS epochs.
 LONG_FIT_DROPOUT = 0.2
 
@@ -78,14 +89,14 @@ def auto_dropout(dropout, epochs):
     """The dropout a fit of ``epochs`` epochs uses for the parameter value ``dropout``."""
     if dropout != "auto":
         return float(dropout)
-    return 0.0 if epochs < SHORT_FIT_EPOCHS else LONG_FIT_DROPOUT
+    return 0.0 if is_short_fit(epochs) else LONG_FIT_DROPOUT
 
 
 def auto_schedule(schedule, epochs):
     """The learning-rate schedule a fit of ``epochs`` epochs uses for ``schedule``."""
     if schedule != "auto":
         return schedule
-    return "constant" if epochs < SHORT_FIT_EPOCHS else "cosine"
+    return "constant" if is_short_fit(epochs) else "cosine"
 
 
 #: ``batch_size="auto"`` is n_samples // SAMPLES_PER_BATCH_STEP, clipped to

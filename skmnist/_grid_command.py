@@ -18,18 +18,22 @@ import numpy as np
 from sklearn.model_selection import GridSearchCV
 
 from ._cli_parser import GRID_CONFIRM_MINUTES
+from ._facts import is_short_fit
 from ._files import shown_path
 from ._grid import fit_grid_search
 
 __all__ = ["CONFIRM_ABOVE", "estimate_seconds", "ranked_table", "run_grid"]
 
 #: Microseconds of one training image through one epoch of one fit: a fixed
-#: part, and a part per 1,000 weights of the network. Measured by the default
-#: ``skmnist grid`` on a quiet machine (2 CPU cores, one TensorFlow thread per
-#: fit, 40,000 images x 15 epochs per fit: 32 units 1.8 us, 128 units 3.8 us,
-#: 512-256 18 us; the whole search took 146 s, estimated 151 s).
-US_PER_IMAGE_EPOCH = 1.0
-US_PER_IMAGE_EPOCH_PER_1000_WEIGHTS = 0.032
+#: part, a part per 1,000 weights of the network, and what redrawing the digits
+#: adds (make_mlp_pipeline() redraws them in fits of 10 epochs or more). Fitted
+#: to the default ``skmnist grid`` on a quiet machine (2 CPU cores, one
+#: TensorFlow thread per fit, 40,000 images per fit, 2026-11-26): 5 epochs, not
+#: redrawn: 32 units 0.3 s a fit, 128 units 0.6 s, 512-256 2.6 s (search 35 s,
+#: estimated 40 s); 15 epochs, redrawn: 4.8 s, 5.8 s, 12.9 s (232 s, estimated 239 s).
+US_PER_IMAGE_EPOCH = 0.5
+US_PER_IMAGE_EPOCH_PER_1000_WEIGHTS = 0.024
+US_PER_IMAGE_EPOCH_REDRAWN = 7.5
 #: Seconds of each fit besides training (building, scoring), and of each
 #: network size (TensorFlow traces its training loop once per process).
 SECONDS_PER_FIT = 0.1
@@ -71,13 +75,14 @@ def ranked_table(cv_results):
 
 
 def estimate_seconds(hidden_layer_sizes, n_rates, cv, epochs, n_images, *, n_features=784,
-                     n_classes=10, parallel=1):
+                     n_classes=10, parallel=1, redrawn=False):
     """A rough estimate of a grid search's duration, in seconds, from a measured throughput.
 
     Each fit trains on ``(cv - 1) / cv`` of the `n_images` for `epochs` epochs;
     an image costs :data:`US_PER_IMAGE_EPOCH` microseconds per epoch, plus
     :data:`US_PER_IMAGE_EPOCH_PER_1000_WEIGHTS` per 1,000 weights of its
-    network. Each fit adds :data:`SECONDS_PER_FIT`, each network size
+    network, plus :data:`US_PER_IMAGE_EPOCH_REDRAWN` when the fits redraw the
+    digits (`redrawn`). Each fit adds :data:`SECONDS_PER_FIT`, each network size
     :data:`SECONDS_PER_NETWORK`. There are ``len(hidden_layer_sizes) * n_rates
     * cv`` fits, run `parallel` at a time, then the refit of the best
     candidate on all images (counted as the slowest). TensorFlow's start is
@@ -85,14 +90,18 @@ def estimate_seconds(hidden_layer_sizes, n_rates, cv, epochs, n_images, *, n_fea
 
     Examples
     --------
-    >>> round(estimate_seconds([(32,), (128,), (512, 256)], 3, 3, 15, 60_000))
-    151
+    >>> round(estimate_seconds([(32,), (128,), (512, 256)], 3, 3, 15, 60_000, redrawn=True))
+    239
+    >>> round(estimate_seconds([(32,), (128,), (512, 256)], 3, 3, 5, 60_000))
+    40
     """
 
     def per_image_epoch(sizes):
         units = [n_features, *sizes, n_classes]
         weights = sum((a + 1) * b for a, b in zip(units, units[1:]))
-        return (US_PER_IMAGE_EPOCH + US_PER_IMAGE_EPOCH_PER_1000_WEIGHTS * weights / 1000) * 1e-6
+        redrawing = US_PER_IMAGE_EPOCH_REDRAWN if redrawn else 0.0
+        return (US_PER_IMAGE_EPOCH + US_PER_IMAGE_EPOCH_PER_1000_WEIGHTS * weights / 1000
+                + redrawing) * 1e-6
 
     costs = [per_image_epoch(sizes) for sizes in hidden_layer_sizes]
     train_images = n_images * (cv - 1) / cv
@@ -173,6 +182,7 @@ def run_grid(args):
     seconds = estimate_seconds(
         args.hidden_layer_sizes, len(args.learning_rate), args.cv, args.epochs, len(y),
         n_features=int(np.prod(X.shape[1:])), n_classes=len(np.unique(y)), parallel=parallel,
+        redrawn=not is_short_fit(args.epochs),  # as make_mlp_pipeline(epochs=...) below
     )
     print(
         f"Estimated time: about {_duration(seconds)} with the refit"

@@ -1,12 +1,11 @@
 """The ready-made pipeline: PixelScaler then DenseMLPClassifier."""
 
 import inspect
-import numbers
 
 from sklearn.pipeline import Pipeline
 
 from ._classifier import DenseMLPClassifier
-from ._facts import DEFAULTS, DIGIT_AUGMENTATION, PRESETS, SHORT_FIT_EPOCHS
+from ._facts import DEFAULTS, DIGIT_AUGMENTATION, PRESETS, is_short_fit
 from ._scaler import PixelScaler
 
 __all__ = ["PRESETS", "make_mlp_pipeline"]
@@ -92,8 +91,7 @@ def make_mlp_pipeline(preset="default", **params):
     given = params
     params = {**PRESETS[preset], **params}
     epochs = params.get("epochs", DEFAULTS["epochs"])
-    short = isinstance(epochs, numbers.Integral) and epochs < SHORT_FIT_EPOCHS  # else refused at fit
-    if preset == "default" and short:
+    if preset == "default" and is_short_fit(epochs):
         # a short fit learns the digits as they are faster than redrawn ones
         params = {k: v for k, v in params.items() if k not in DIGIT_AUGMENTATION or k in given}
     unknown = sorted(set(params) - _SCALER_PARAMS - _MLP_PARAMS)

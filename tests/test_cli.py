@@ -190,6 +190,7 @@ def test_grid_estimate_follows_the_documented_rule():
         SECONDS_PER_NETWORK,
         US_PER_IMAGE_EPOCH,
         US_PER_IMAGE_EPOCH_PER_1000_WEIGHTS,
+        US_PER_IMAGE_EPOCH_REDRAWN,
         estimate_seconds,
     )
 
@@ -203,6 +204,32 @@ def test_grid_estimate_follows_the_documented_rule():
     assert estimate_seconds([(32,), (512, 256)], 3, 3, 15, 60_000, parallel=2) < 0.75 * serial
     assert estimate_seconds([(512, 256)], 3, 3, 15, 60_000) > 5 * estimate_seconds(
         [(32,)], 3, 3, 15, 60_000)
+    # fits that redraw the digits pay US_PER_IMAGE_EPOCH_REDRAWN more per image and epoch
+    redrawing = (6 * 20_000 + 30_000) * 4 * US_PER_IMAGE_EPOCH_REDRAWN * 1e-6
+    assert estimate_seconds([(32,)], 2, 3, 4, 30_000, redrawn=True) == pytest.approx(
+        expected + redrawing)
+
+
+@pytest.mark.parametrize("epochs, redrawn", [(15, True), (10, True), (9, False)])
+def test_grid_estimate_counts_redrawing_as_the_pipeline_does(
+    epochs, redrawn, mnist, tmp_path, monkeypatch, capsys
+):
+    from skmnist import make_mlp_pipeline
+    from skmnist._augment import augmentation_settings
+
+    # the estimate assumes what the command's make_mlp_pipeline(epochs=...) builds
+    assert (augmentation_settings(make_mlp_pipeline(epochs=epochs)[-1]) is not None) == redrawn
+    import skmnist._grid_command
+
+    seen = {}
+    monkeypatch.setattr(skmnist._grid_command, "estimate_seconds",
+                        lambda *a, **k: seen.update(k) or 3600.0)
+    monkeypatch.setattr(skmnist._grid_command, "_go_on", lambda seconds, yes: False)
+    data = _tiny_mnist_folder(mnist, tmp_path / "data")
+    status = main(["grid", "--data-dir", str(data), "--no-download", "--epochs", str(epochs),
+                   "--output", str(tmp_path / "out")])
+    assert status == 1 and seen["redrawn"] is redrawn
+    assert "Not started" in capsys.readouterr().out
 
 
 def _long_grid(monkeypatch, answers):
