@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from skmnist._cli import main
+from skmnist._facts import NO_DIGIT_AUGMENTATION
 
 
 def _run(*args, env=None):
@@ -57,6 +58,8 @@ def test_cli_defaults_are_the_classifier_defaults_read_from_one_place():
         (["--preset", "best", "--dropout", "0.2", "--epochs", "3"], {"dropout": 0.2, "epochs": 3}),
         (["--early-stopping", "--center", "--input-dropout", "0.1"],
          {"early_stopping": True, "center": True, "input_dropout": 0.1}),
+        # every augmentation parameter of the default preset, at its "off" value
+        (["--no-redraw"], NO_DIGIT_AUGMENTATION),
     ],
 )
 def test_train_passes_the_preset_and_only_the_options_given(monkeypatch, argv, expected):
@@ -321,3 +324,14 @@ def test_a_wrong_file_is_refused_before_tensorflow_or_data_are_loaded(tmp_path, 
     assert result.stdout.strip() == "1 []", (result.stdout, result.stderr)
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], result.stderr
+
+
+def test_no_redraw_gives_a_pipeline_that_does_not_redraw():
+    from skmnist import make_mlp_pipeline
+    from skmnist._augment import augmentation_settings
+    from skmnist._cli_parser import build_parser
+
+    args = build_parser().parse_args(["train", "--no-redraw", "--epochs", "12"])
+    pipe = make_mlp_pipeline(**{name: getattr(args, name) for name in args.given})
+    assert augmentation_settings(pipe[-1]) is None
+    assert augmentation_settings(make_mlp_pipeline(epochs=12)[-1]) is not None
