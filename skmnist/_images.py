@@ -246,18 +246,22 @@ def _crop(ink, mask):
     return np.where(near, ink[box], 0.0)
 
 
+def _work_copy(digit):
+    """``digit`` resized (bilinear) so that its longer side is STROKE_WORK_SIZE pixels."""
+    Image, _ = _pillow()
+    height, width = digit.shape
+    scale = STROKE_WORK_SIZE / max(height, width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return np.asarray(Image.fromarray(digit.astype(np.float32), "F").resize(size, Image.BILINEAR),
+                      dtype=np.float64)
+
+
 def _even_strokes(digit):
     """Bring strokes far thicker or thinner than MNIST's near its width
     (:func:`~skmnist._digit_pen.even_strokes`), on a copy whose longer side is
     STROKE_WORK_SIZE pixels; the digit is returned as it is when they are near
     it already, or when thinning would erase most of it (a blob of ink)."""
-    Image, _ = _pillow()
-    height, width = digit.shape
-    scale = STROKE_WORK_SIZE / max(height, width)
-    size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    work = np.asarray(Image.fromarray(digit.astype(np.float32), "F").resize(size, Image.BILINEAR),
-                      dtype=np.float64)
-    evened = even_strokes(work)
+    evened = even_strokes(_work_copy(digit))
     return digit if evened is None else evened
 
 

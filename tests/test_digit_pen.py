@@ -50,18 +50,9 @@ def test_mnist_slant_and_stroke_width_are_as_measured(mnist):
     widths = []
     for x in X_test[:500]:
         digit = x.reshape(28, 28) / 255.0
-        work = _work_copy(digit[bounding_box(digit > 0.02)])
+        work = _images._work_copy(digit[bounding_box(digit > 0.02)])
         widths.append(stroke_width(work) / max(work.shape))
     assert np.median(widths) == pytest.approx(MNIST_STROKE_WIDTH, abs=0.005)
-
-
-def _work_copy(digit):
-    from PIL import Image
-
-    scale = STROKE_WORK_SIZE / max(digit.shape)
-    size = (max(1, round(digit.shape[1] * scale)), max(1, round(digit.shape[0] * scale)))
-    return np.asarray(Image.fromarray(digit.astype(np.float32), "F").resize(size, Image.BILINEAR),
-                      dtype=np.float64)
 
 
 @pytest.mark.parametrize("slant", [-0.45, -0.1, 0.0, 0.3])
