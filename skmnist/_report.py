@@ -60,10 +60,30 @@ def model_summary(model):
             rows.append((name.replace("_", " "), str(value)))
     if hasattr(mlp, "n_iter_"):
         rows.append(("epochs run", str(mlp.n_iter_)))
+    rows.append(("digits redrawn in training", _redrawing(params)))
     scaler = find_scaler(model)
     if scaler is not None:
         rows.append(("pixels scaled to", "[-0.5, 0.5]" if scaler.center else "[0, 1]"))
     return rows
+
+
+def _redrawing(params):
+    """How the classifier's parameters redraw the training digits, in words ("no" when not)."""
+    parts = []
+    if params.get("stroke_variation", 0) > 0:
+        parts.append(f"other pens for {params['stroke_variation']:.0%} of the images")
+    maps = [f"{label} {params[name]:g}{unit}" for name, label, unit in _MAP_LABELS
+            if params.get(name, 0) > 0]
+    if maps:
+        share = params.get("map_fraction", 1.0)
+        parts.append(", ".join(maps) + (f" on {share:.0%} of each batch" if share < 1 else ""))
+    return "; ".join(parts) or "no"
+
+
+#: The maps of the augmentation, as the report names them.
+_MAP_LABELS = (("shift_range", "shift", " of the width"), ("rotation_range", "rotation", "°"),
+               ("zoom_range", "zoom", ""), ("shear_range", "shear", "°"),
+               ("elastic_alpha", "elastic distortion", " pixels"))
 
 
 def _write_classification_report(report, y_test, y_pred, output):

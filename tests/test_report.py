@@ -148,6 +148,19 @@ def test_model_summary_finds_the_parts_inside_a_search():
     rows = dict(model_summary(search))
     assert rows["layers"] == "64 → 4 → 2" and rows["parameters"] == "270"
     assert rows["learning rate"] == "0.01" and rows["pixels scaled to"] == "[-0.5, 0.5]"
+    assert rows["digits redrawn in training"] == "no"  # 1 epoch: the default's augmentation left out
+
+
+def test_model_summary_says_how_the_digits_were_redrawn():
+    from skmnist._report import _redrawing
+    from skmnist._facts import DIGIT_AUGMENTATION, NO_DIGIT_AUGMENTATION
+
+    assert _redrawing(NO_DIGIT_AUGMENTATION) == "no"
+    assert _redrawing(DIGIT_AUGMENTATION) == (
+        "other pens for 50% of the images; shift 0.08 of the width, rotation 10°, zoom 0.1, "
+        "shear 10° on 50% of each batch")
+    assert _redrawing({**NO_DIGIT_AUGMENTATION, "elastic_alpha": 34.0}) == (
+        "elastic distortion 34 pixels")
 
 
 def test_index_html_is_self_contained_with_relative_links(small_report):
