@@ -41,8 +41,14 @@ class _Given(argparse.Action):
         super().__init__(option_strings, dest, nargs=nargs, const=const, **kwargs)
 
     def __call__(self, parser, namespace, values, option_string=None):
-        setattr(namespace, self.dest, self.const if self.nargs == 0 else values)
-        namespace.given = set(getattr(namespace, "given", ())) | {self.dest}
+        _give(namespace, {self.dest: self.const if self.nargs == 0 else values})
+
+
+def _give(namespace, values):
+    """Set model options on ``namespace`` and remember them as given (``namespace.given``)."""
+    for name, value in values.items():
+        setattr(namespace, name, value)
+    namespace.given = set(getattr(namespace, "given", ())) | set(values)
 
 
 class _NoRedraw(argparse.Action):
@@ -52,9 +58,7 @@ class _NoRedraw(argparse.Action):
         super().__init__(option_strings, dest, nargs=0, **kwargs)
 
     def __call__(self, parser, namespace, values, option_string=None):
-        for name, value in NO_DIGIT_AUGMENTATION.items():
-            setattr(namespace, name, value)
-        namespace.given = set(getattr(namespace, "given", ())) | set(NO_DIGIT_AUGMENTATION)
+        _give(namespace, NO_DIGIT_AUGMENTATION)
 
 
 def _layer_sizes(text):

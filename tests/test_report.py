@@ -163,6 +163,13 @@ def test_model_summary_says_how_the_digits_were_redrawn():
         "elastic distortion 34 pixels")
 
 
+def test_the_report_names_every_map_of_the_augmentation():
+    from skmnist._augment import _MAPS
+    from skmnist._report import _MAP_LABELS
+
+    assert [name for name, _, _ in _MAP_LABELS] == list(_MAPS)
+
+
 def test_index_html_is_self_contained_with_relative_links(small_report):
     *_, output, _ = small_report
     page = (output / "index.html").read_text()
